@@ -1,0 +1,190 @@
+#include "common/config.h"
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace quiver {
+namespace {
+
+template <typename T>
+arrow::Result<T> ReadScalar(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) {
+    return arrow::Status::Invalid("config key '", key, "' must be a scalar value");
+  }
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    return arrow::Status::Invalid("config key '", key, "' has an invalid value '", node.Scalar(),
+                                  "'");
+  }
+}
+
+bool IsHexDigest(const std::string& text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+         });
+}
+
+arrow::Result<UserConfig> ReadUser(const YAML::Node& node, size_t index) {
+  const std::string where = "users[" + std::to_string(index) + "]";
+  if (!node.IsMap()) return arrow::Status::Invalid("config key '", where, "' must be a mapping");
+  UserConfig user;
+  bool has_password = false;
+  for (const auto& entry : node) {
+    const auto key = entry.first.as<std::string>();
+    const auto path = where + "." + key;
+    if (key == "name") {
+      ARROW_ASSIGN_OR_RAISE(user.name, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "password") {
+      ARROW_ASSIGN_OR_RAISE(auto password, ReadScalar<std::string>(entry.second, path));
+      user.password_sha256 = Sha256Hex(password);
+      has_password = true;
+    } else if (key == "password_sha256") {
+      ARROW_ASSIGN_OR_RAISE(auto digest, ReadScalar<std::string>(entry.second, path));
+      if (!IsHexDigest(digest)) {
+        return arrow::Status::Invalid("config key '", path, "' must be 64 hex digits");
+      }
+      std::transform(digest.begin(), digest.end(), digest.begin(), ::tolower);
+      user.password_sha256 = digest;
+      has_password = true;
+    } else {
+      return arrow::Status::Invalid("unknown config key '", path, "'");
+    }
+  }
+  if (user.name.empty()) return arrow::Status::Invalid("config key '", where, ".name' is missing");
+  if (!has_password) {
+    return arrow::Status::Invalid("config key '", where,
+                                  "' needs 'password' or 'password_sha256'");
+  }
+  return user;
+}
+
+}  // namespace
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xF]);
+  }
+  return out;
+}
+
+arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return arrow::Status::Invalid("cannot parse YAML configuration: ", e.what());
+  }
+  if (root.IsNull()) return arrow::Status::OK();
+  if (!root.IsMap()) return arrow::Status::Invalid("configuration must be a YAML mapping");
+
+  for (const auto& entry : root) {
+    const auto key = entry.first.as<std::string>();
+    const YAML::Node& value = entry.second;
+    if (key == "host") {
+      ARROW_ASSIGN_OR_RAISE(config->host, ReadScalar<std::string>(value, key));
+    } else if (key == "port") {
+      ARROW_ASSIGN_OR_RAISE(config->port, ReadScalar<int>(value, key));
+    } else if (key == "database") {
+      ARROW_ASSIGN_OR_RAISE(config->database, ReadScalar<std::string>(value, key));
+    } else if (key == "allow_anonymous") {
+      ARROW_ASSIGN_OR_RAISE(config->allow_anonymous, ReadScalar<bool>(value, key));
+    } else if (key == "tickets_lifetime_seconds") {
+      ARROW_ASSIGN_OR_RAISE(config->tickets_lifetime_seconds, ReadScalar<int64_t>(value, key));
+    } else if (key == "cancel_ticket_after_do_get") {
+      ARROW_ASSIGN_OR_RAISE(config->cancel_ticket_after_do_get, ReadScalar<bool>(value, key));
+    } else if (key == "default_session_timeout") {
+      ARROW_ASSIGN_OR_RAISE(config->default_session_timeout, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_session_timeout") {
+      ARROW_ASSIGN_OR_RAISE(config->max_session_timeout, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_batch_bytes") {
+      ARROW_ASSIGN_OR_RAISE(config->max_batch_bytes, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_command_bytes") {
+      ARROW_ASSIGN_OR_RAISE(config->max_command_bytes, ReadScalar<int64_t>(value, key));
+    } else if (key == "shutdown_grace_seconds") {
+      ARROW_ASSIGN_OR_RAISE(config->shutdown_grace_seconds, ReadScalar<int64_t>(value, key));
+    } else if (key == "users") {
+      if (!value.IsSequence()) return arrow::Status::Invalid("config key 'users' must be a list");
+      config->users.clear();
+      for (size_t i = 0; i < value.size(); ++i) {
+        ARROW_ASSIGN_OR_RAISE(auto user, ReadUser(value[i], i));
+        config->users.push_back(std::move(user));
+      }
+    } else {
+      return arrow::Status::Invalid("unknown config key '", key, "'");
+    }
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status ApplyYamlFile(const std::string& path, ServerConfig* config) {
+  std::ifstream in(path);
+  if (!in) return arrow::Status::IOError("cannot read configuration file '", path, "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto status = ApplyYamlText(text.str(), config);
+  if (!status.ok()) return status.WithMessage(path, ": ", status.message());
+  return status;
+}
+
+bool ServerConfig::ListensOnLoopbackOnly() const {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+arrow::Status ServerConfig::Validate() const {
+  if (port < 0 || port > 65535) return arrow::Status::Invalid("port must be in 0..65535");
+  if (host.empty()) return arrow::Status::Invalid("host must not be empty");
+  if (database.empty()) return arrow::Status::Invalid("database must not be empty");
+  if (tickets_lifetime_seconds < 0) {
+    return arrow::Status::Invalid("tickets_lifetime_seconds must be >= 0");
+  }
+  if (default_session_timeout <= 0) {
+    return arrow::Status::Invalid("default_session_timeout must be > 0");
+  }
+  if (max_session_timeout < default_session_timeout) {
+    return arrow::Status::Invalid("max_session_timeout must be >= default_session_timeout");
+  }
+  if (max_batch_bytes < 1024) return arrow::Status::Invalid("max_batch_bytes must be >= 1024");
+  if (max_command_bytes < 1024) return arrow::Status::Invalid("max_command_bytes must be >= 1024");
+  if (shutdown_grace_seconds < 0) {
+    return arrow::Status::Invalid("shutdown_grace_seconds must be >= 0");
+  }
+  for (size_t i = 0; i < users.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (users[i].name == users[j].name) {
+        return arrow::Status::Invalid("user '", users[i].name, "' is configured twice");
+      }
+    }
+  }
+  if (users.empty() && !allow_anonymous && !ListensOnLoopbackOnly()) {
+    return arrow::Status::Invalid(
+        "refusing to serve without users on non-loopback host '", host,
+        "': configure 'users' in the YAML file or pass --allow-anonymous");
+  }
+  return arrow::Status::OK();
+}
+
+std::string ServerConfig::Describe() const {
+  std::ostringstream out;
+  out << "host=" << host << " port=" << port << " database=" << database << " users=[";
+  for (size_t i = 0; i < users.size(); ++i) out << (i ? "," : "") << users[i].name;
+  out << "]" << (users.empty() ? " (anonymous access as 'default')" : "")
+      << " tickets_lifetime_seconds=" << tickets_lifetime_seconds
+      << " cancel_ticket_after_do_get=" << (cancel_ticket_after_do_get ? "true" : "false")
+      << " default_session_timeout=" << default_session_timeout
+      << " max_session_timeout=" << max_session_timeout << " max_batch_bytes=" << max_batch_bytes;
+  return out.str();
+}
+
+}  // namespace quiver

@@ -1,0 +1,56 @@
+// Server configuration: one struct, filled from defaults, then a YAML file, then QUIVER_*
+// environment variables and command-line flags (those two are applied by the CLI layer).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+namespace quiver {
+
+struct UserConfig {
+  std::string name;
+  // Hex-encoded SHA-256 of the password; plain passwords in the YAML file are hashed on load
+  // so that the clear text never lives longer than parsing.
+  std::string password_sha256;
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 9090;
+  std::string database = "quiver.duckdb";
+  bool allow_anonymous = false;
+  std::vector<UserConfig> users;
+
+  int64_t tickets_lifetime_seconds = 600;
+  bool cancel_ticket_after_do_get = false;
+  int64_t default_session_timeout = 60;
+  int64_t max_session_timeout = 3600;
+
+  // Results are sent in record batches of at most about this many bytes (Go clients default to
+  // a 4 MiB receive limit, so stay well below it).
+  int64_t max_batch_bytes = 2 * 1024 * 1024;
+  // Largest descriptor command, path or ticket accepted.
+  int64_t max_command_bytes = 16 * 1024 * 1024;
+  // Seconds given to in-flight calls at shutdown before they are cancelled.
+  int64_t shutdown_grace_seconds = 5;
+
+  // True when the host is a loopback address (127.0.0.0/8, ::1 or localhost).
+  bool ListensOnLoopbackOnly() const;
+  // Checks cross-field rules (ranges, anonymous access on public hosts).
+  arrow::Status Validate() const;
+  // One line for the start-up log; never contains secrets.
+  std::string Describe() const;
+};
+
+// Applies the YAML document to `config`. Unknown keys and wrong types are errors naming the key.
+arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config);
+arrow::Status ApplyYamlFile(const std::string& path, ServerConfig* config);
+
+// Lower-case hex SHA-256 of `text`.
+std::string Sha256Hex(const std::string& text);
+
+}  // namespace quiver

@@ -1,0 +1,84 @@
+// The engine: the only code that touches DuckDB's C API. RAII owners for the database and its
+// connections; statements run here and come back as Arrow record batch streams.
+#pragma once
+
+#include <arrow/c/abi.h>  // must precede duckdb.h, which only forward-declares the Arrow C structs
+#include <duckdb.h>
+
+#include <memory>
+#include <string>
+
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+namespace quiver::engine {
+
+class Connection;
+
+// Owns a duckdb_database. Thread-safe: connections may be opened from any thread.
+class Database : public std::enable_shared_from_this<Database> {
+ public:
+  // `path` is a DuckDB file or ":memory:".
+  static arrow::Result<std::shared_ptr<Database>> Open(const std::string& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // A new connection with its own DuckDB client context (settings, temp objects, transaction).
+  arrow::Result<std::shared_ptr<Connection>> Connect();
+  // Writes the WAL into the database file (used at shutdown).
+  arrow::Status Checkpoint();
+  const std::string& path() const { return path_; }
+
+ private:
+  Database(duckdb_database handle, std::string path);
+  duckdb_database handle_;
+  std::string path_;
+};
+
+// What running SQL produced.
+struct StatementOutcome {
+  std::shared_ptr<arrow::Schema> schema;
+  int64_t rows_changed = 0;
+};
+
+struct StreamOptions {
+  // Chunks from DuckDB (2,048 rows) are coalesced into batches of at most about this size.
+  int64_t max_batch_bytes = 2 * 1024 * 1024;
+};
+
+// Owns a duckdb_connection. Not thread-safe except Interrupt(); one statement at a time.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs every statement of `sql`; the result of the last one streams from the reader, which
+  // keeps this connection alive and busy until it is destroyed. Statements before the last run
+  // to completion here (so DDL/DML take effect before this returns).
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Query(const std::string& sql,
+                                                                 const StreamOptions& options);
+  // Runs every statement of `sql` to completion, discarding rows; returns the rows changed by
+  // the last statement.
+  arrow::Result<int64_t> Execute(const std::string& sql);
+  // Schema of the last statement's result, without running it (earlier statements are not run
+  // either, so the last one must be preparable on its own).
+  arrow::Result<std::shared_ptr<arrow::Schema>> Describe(const std::string& sql);
+  // Asks a running statement of this connection to stop (any thread).
+  void Interrupt();
+
+  duckdb_connection handle() const { return handle_; }
+
+ private:
+  friend class Database;
+  Connection(std::shared_ptr<Database> database, duckdb_connection handle);
+  std::shared_ptr<Database> database_;  // keeps the database open while connections exist
+  duckdb_connection handle_;
+};
+
+// Converts DuckDB error data into an arrow::Status; takes ownership of `error`.
+arrow::Status StatusFromErrorData(duckdb_error_data error);
+
+}  // namespace quiver::engine

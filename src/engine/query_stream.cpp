@@ -1,0 +1,127 @@
+#include "engine/query_stream.h"
+
+#include <arrow/c/bridge.h>
+#include <arrow/util/byte_size.h>
+
+namespace quiver::engine {
+
+arrow::Result<std::vector<PreparedStatement>> PrepareAll(duckdb_connection connection,
+                                                         const std::string& sql, bool last_only) {
+  ExtractedStatements extracted;
+  const idx_t count = duckdb_extract_statements(connection, sql.c_str(), extracted.out());
+  if (count == 0) {
+    const char* error = duckdb_extract_statements_error(extracted.get());
+    if (error != nullptr) return arrow::Status::ExecutionError(error);
+    return arrow::Status::Invalid("Empty query.");
+  }
+  std::vector<PreparedStatement> statements;
+  for (idx_t i = last_only ? count - 1 : 0; i < count; ++i) {
+    PreparedStatement prepared;
+    const bool failed = duckdb_prepare_extracted_statement(connection, extracted.get(), i,
+                                                           prepared.out()) == DuckDBError;
+    if (failed) {
+      const char* error = duckdb_prepare_error(prepared.get());
+      return arrow::Status::ExecutionError(error ? error : "cannot prepare statement");
+    }
+    statements.push_back(std::move(prepared));
+  }
+  return statements;
+}
+
+arrow::Status StatusFromResult(duckdb_result* result) {
+  const char* error = duckdb_result_error(result);
+  const std::string message = error ? error : "unknown DuckDB error";
+  if (duckdb_result_error_type(result) == DUCKDB_ERROR_INTERRUPT) {
+    return arrow::Status::Cancelled("Query was cancelled: ", message);
+  }
+  return arrow::Status::ExecutionError(message);
+}
+
+arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options options,
+                                                            duckdb_logical_type* types,
+                                                            const char** names, idx_t count) {
+  struct ArrowSchema c_schema {};
+  ARROW_RETURN_NOT_OK(
+      StatusFromErrorData(duckdb_to_arrow_schema(options, types, names, count, &c_schema)));
+  return arrow::ImportSchema(&c_schema);
+}
+
+arrow::Result<std::shared_ptr<QueryStream>> QueryStream::Start(
+    std::shared_ptr<Connection> connection, const std::string& sql,
+    const StreamOptions& options) {
+  auto stream = std::shared_ptr<QueryStream>(new QueryStream());
+  stream->connection_ = std::move(connection);
+  stream->options_ = options;
+  duckdb_connection handle = stream->connection_->handle();
+
+  ARROW_ASSIGN_OR_RAISE(auto statements, PrepareAll(handle, sql));
+  for (size_t i = 0; i + 1 < statements.size(); ++i) {
+    QueryResult result;
+    if (duckdb_execute_prepared(statements[i].get(), result.out()) == DuckDBError) {
+      return StatusFromResult(result.get());
+    }
+  }
+  stream->prepared_ = std::move(statements.back());
+  if (duckdb_pending_prepared_streaming(stream->prepared_.get(), stream->pending_.out()) ==
+      DuckDBError) {
+    const char* error = duckdb_pending_error(stream->pending_.get());
+    return arrow::Status::ExecutionError(error ? error : "cannot start query");
+  }
+  if (duckdb_execute_pending(stream->pending_.get(), stream->result_.out()) == DuckDBError) {
+    return StatusFromResult(stream->result_.get());
+  }
+
+  duckdb_result* result = stream->result_.get();
+  const idx_t count = duckdb_column_count(result);
+  std::vector<LogicalType> types(count);
+  std::vector<duckdb_logical_type> raw_types(count);
+  std::vector<const char*> names(count);
+  for (idx_t i = 0; i < count; ++i) {
+    types[i] = LogicalType(duckdb_column_logical_type(result, i));
+    raw_types[i] = types[i].get();
+    names[i] = duckdb_column_name(result, i);
+  }
+  *stream->arrow_options_.out() = duckdb_result_get_arrow_options(result);
+  ARROW_ASSIGN_OR_RAISE(stream->schema_, ToArrowSchema(stream->arrow_options_.get(),
+                                                       raw_types.data(), names.data(), count));
+  return stream;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> QueryStream::NextChunk() {
+  DataChunk chunk(duckdb_fetch_chunk(*result_.get()));
+  if (!chunk) {
+    if (duckdb_result_error(result_.get()) != nullptr) return StatusFromResult(result_.get());
+    return nullptr;
+  }
+  struct ArrowArray c_array {};
+  ARROW_RETURN_NOT_OK(StatusFromErrorData(
+      duckdb_data_chunk_to_arrow(arrow_options_.get(), chunk.get(), &c_array)));
+  return arrow::ImportRecordBatch(&c_array, schema_);
+}
+
+arrow::Status QueryStream::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
+  *batch = nullptr;
+  arrow::RecordBatchVector pieces;
+  int64_t bytes = 0;
+  while (!finished_ && bytes < options_.max_batch_bytes) {
+    ARROW_ASSIGN_OR_RAISE(auto piece, NextChunk());
+    if (piece == nullptr) {
+      finished_ = true;
+      // Release DuckDB's resources (and the connection's running query) as early as possible.
+      result_.Reset();
+      pending_.Reset();
+      break;
+    }
+    if (piece->num_rows() == 0) continue;
+    bytes += arrow::util::TotalBufferSize(*piece);
+    pieces.push_back(std::move(piece));
+  }
+  if (pieces.size() == 1) {
+    *batch = std::move(pieces[0]);
+  } else if (!pieces.empty()) {
+    ARROW_ASSIGN_OR_RAISE(*batch, arrow::ConcatenateRecordBatches(pieces));
+  }
+  return arrow::Status::OK();
+}
+
+}  // namespace quiver::engine

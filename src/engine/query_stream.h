@@ -1,0 +1,53 @@
+// Running SQL on a connection and streaming the last statement's result as Arrow batches.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+
+#include "engine/database.h"
+#include "engine/handles.h"
+
+namespace quiver::engine {
+
+// Parses `sql` into statements and prepares them. With `last_only`, only the last statement is
+// prepared (the others are checked for syntax). An SQL text without statements is Invalid.
+arrow::Result<std::vector<PreparedStatement>> PrepareAll(duckdb_connection connection,
+                                                         const std::string& sql,
+                                                         bool last_only = false);
+
+// The error held by a failed result: Cancelled when interrupted, ExecutionError otherwise.
+arrow::Status StatusFromResult(duckdb_result* result);
+
+arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options options,
+                                                            duckdb_logical_type* types,
+                                                            const char** names, idx_t count);
+
+// Streams the result of the last statement of an SQL text; holds the connection meanwhile.
+class QueryStream : public arrow::RecordBatchReader {
+ public:
+  static arrow::Result<std::shared_ptr<QueryStream>> Start(std::shared_ptr<Connection> connection,
+                                                           const std::string& sql,
+                                                           const StreamOptions& options);
+
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override;
+
+ private:
+  QueryStream() = default;
+  arrow::Result<std::shared_ptr<arrow::RecordBatch>> NextChunk();
+
+  std::shared_ptr<Connection> connection_;
+  PreparedStatement prepared_;
+  PendingResult pending_;
+  QueryResult result_;
+  ArrowOptions arrow_options_;
+  std::shared_ptr<arrow::Schema> schema_;
+  StreamOptions options_;
+  bool finished_ = false;
+};
+
+}  // namespace quiver::engine

@@ -1,0 +1,108 @@
+// `quiver`: the command-line entry point. `quiver serve` runs the Flight SQL server.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "common/config.h"
+#include "server/server_runner.h"
+
+namespace {
+
+// Flags (and their QUIVER_* environment variables) override the YAML file; the file overrides
+// the defaults. CLI11 parses first, so the flags are applied to the config after the file.
+struct ServeFlags {
+  std::string config_file;
+  std::optional<std::string> host;
+  std::optional<int> port;
+  std::optional<std::string> database;
+  bool allow_anonymous = false;
+  CLI::Option* allow_anonymous_option = nullptr;
+  std::optional<int64_t> tickets_lifetime_seconds;
+  std::optional<bool> cancel_ticket_after_do_get;
+  std::optional<int64_t> default_session_timeout;
+  std::optional<int64_t> max_session_timeout;
+  std::optional<std::string> log_level;
+};
+
+void AddServeFlags(CLI::App* serve, ServeFlags* flags) {
+  serve->add_option("--config", flags->config_file, "YAML configuration file")
+      ->envname("QUIVER_CONFIG");
+  serve->add_option("--host", flags->host, "Address to listen on (default 127.0.0.1)")
+      ->envname("QUIVER_HOST");
+  serve->add_option("--port", flags->port, "Port to listen on; 0 picks a free one (default 9090)")
+      ->envname("QUIVER_PORT");
+  serve->add_option("--database", flags->database,
+                    "DuckDB database file, or :memory: (default quiver.duckdb)")
+      ->envname("QUIVER_DATABASE");
+  flags->allow_anonymous_option =
+      serve->add_flag("--allow-anonymous", flags->allow_anonymous,
+                      "Allow serving without users on a non-loopback host")
+          ->envname("QUIVER_ALLOW_ANONYMOUS");
+  serve->add_option("--tickets-lifetime-seconds", flags->tickets_lifetime_seconds,
+                    "Seconds a ticket stays valid; 0 = forever (default 600)")
+      ->envname("QUIVER_TICKETS_LIFETIME_SECONDS");
+  serve->add_option("--cancel-ticket-after-do-get", flags->cancel_ticket_after_do_get,
+                    "Drop a ticket after its first DoGet (default false)")
+      ->envname("QUIVER_CANCEL_TICKET_AFTER_DO_GET");
+  serve->add_option("--default-session-timeout", flags->default_session_timeout,
+                    "Idle seconds before a bearer token expires (default 60)")
+      ->envname("QUIVER_DEFAULT_SESSION_TIMEOUT");
+  serve->add_option("--max-session-timeout", flags->max_session_timeout,
+                    "Largest session timeout a client may ask for (default 3600)")
+      ->envname("QUIVER_MAX_SESSION_TIMEOUT");
+  serve->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
+      ->envname("QUIVER_LOG_LEVEL");
+}
+
+template <typename T>
+void Override(const std::optional<T>& flag, T* value) {
+  if (flag) *value = *flag;
+}
+
+int Serve(const ServeFlags& flags) {
+  quiver::ServerConfig config;
+  if (!flags.config_file.empty()) {
+    auto status = quiver::ApplyYamlFile(flags.config_file, &config);
+    if (!status.ok()) {
+      spdlog::error("{}", status.message());
+      return 2;
+    }
+  }
+  Override(flags.host, &config.host);
+  Override(flags.port, &config.port);
+  Override(flags.database, &config.database);
+  if (flags.allow_anonymous_option->count() > 0) config.allow_anonymous = flags.allow_anonymous;
+  Override(flags.tickets_lifetime_seconds, &config.tickets_lifetime_seconds);
+  Override(flags.cancel_ticket_after_do_get, &config.cancel_ticket_after_do_get);
+  Override(flags.default_session_timeout, &config.default_session_timeout);
+  Override(flags.max_session_timeout, &config.max_session_timeout);
+
+  auto status = quiver::server::RunServer(config);
+  if (!status.ok()) {
+    spdlog::error("{}", status.message());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Quiver: an Arrow Flight SQL server on DuckDB"};
+  app.require_subcommand(1);
+  ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "Run the Flight server");
+  AddServeFlags(serve, &serve_flags);
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (serve_flags.log_level) {
+    spdlog::set_level(spdlog::level::from_str(*serve_flags.log_level));
+  }
+  if (serve->parsed()) return Serve(serve_flags);
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,55 @@
+// The Flight server: one thin method per RPC that decodes the request, runs it on the engine and
+// encodes the answer.
+#pragma once
+
+#include <memory>
+
+#include <arrow/flight/server.h>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "engine/database.h"
+#include "server/results/ticket_store.h"
+
+namespace quiver::server {
+
+class FlightService : public arrow::flight::FlightServerBase {
+ public:
+  FlightService(std::shared_ptr<engine::Database> database, const ServerConfig& config,
+                const Clock& clock);
+
+  arrow::Status ListFlights(const arrow::flight::ServerCallContext& context,
+                            const arrow::flight::Criteria* criteria,
+                            std::unique_ptr<arrow::flight::FlightListing>* listings) override;
+  arrow::Status GetFlightInfo(const arrow::flight::ServerCallContext& context,
+                              const arrow::flight::FlightDescriptor& request,
+                              std::unique_ptr<arrow::flight::FlightInfo>* info) override;
+  arrow::Status GetSchema(const arrow::flight::ServerCallContext& context,
+                          const arrow::flight::FlightDescriptor& request,
+                          std::unique_ptr<arrow::flight::SchemaResult>* schema) override;
+  arrow::Status DoGet(const arrow::flight::ServerCallContext& context,
+                      const arrow::flight::Ticket& request,
+                      std::unique_ptr<arrow::flight::FlightDataStream>* stream) override;
+  arrow::Status DoPut(const arrow::flight::ServerCallContext& context,
+                      std::unique_ptr<arrow::flight::FlightMessageReader> reader,
+                      std::unique_ptr<arrow::flight::FlightMetadataWriter> writer) override;
+  arrow::Status ListActions(const arrow::flight::ServerCallContext& context,
+                            std::vector<arrow::flight::ActionType>* actions) override;
+  arrow::Status DoAction(const arrow::flight::ServerCallContext& context,
+                         const arrow::flight::Action& action,
+                         std::unique_ptr<arrow::flight::ResultStream>* result) override;
+
+  results::TicketStore& tickets() { return tickets_; }
+
+ private:
+  arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> ExecuteToEndpoints(
+      const std::string& sql, const arrow::flight::FlightDescriptor& descriptor);
+  arrow::Result<std::string> CancelFlightInfo(const std::string& body);
+  arrow::Result<std::string> RenewFlightEndpoint(const std::string& body);
+
+  std::shared_ptr<engine::Database> database_;
+  const ServerConfig config_;
+  results::TicketStore tickets_;
+};
+
+}  // namespace quiver::server
