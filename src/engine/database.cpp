@@ -61,21 +61,19 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Connection::Query(
 }
 
 arrow::Result<int64_t> Connection::Execute(const std::string& sql) {
-  ARROW_ASSIGN_OR_RAISE(auto statements, PrepareAll(handle_, sql));
+  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(handle_, sql));
   int64_t rows_changed = 0;
-  for (auto& statement : statements) {
-    QueryResult result;
-    if (duckdb_execute_prepared(statement.get(), result.out()) == DuckDBError) {
-      return StatusFromResult(result.get());
-    }
-    rows_changed = static_cast<int64_t>(duckdb_rows_changed(result.get()));
+  for (idx_t i = 0; i < statements.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(i));
+    ARROW_ASSIGN_OR_RAISE(rows_changed, RunToCompletion(statement));
   }
   return rows_changed;
 }
 
 arrow::Result<std::shared_ptr<arrow::Schema>> Connection::Describe(const std::string& sql) {
-  ARROW_ASSIGN_OR_RAISE(auto statements, PrepareAll(handle_, sql, /*last_only=*/true));
-  duckdb_prepared_statement prepared = statements.back().get();
+  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(handle_, sql));
+  ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(statements.size() - 1));
+  duckdb_prepared_statement prepared = statement.get();
   const idx_t count = duckdb_prepared_statement_column_count(prepared);
   std::vector<LogicalType> types(count);
   std::vector<duckdb_logical_type> raw_types(count);

@@ -54,35 +54,35 @@ class StreamView {
   bool registered_ = false;
 };
 
-// The (table column, stream field) pairs to insert, matched case-insensitively like DuckDB.
-arrow::Result<std::vector<std::pair<std::string, std::string>>> MatchColumns(
+// The (table column name, stream field index) pairs to insert, matched by name
+// case-insensitively as DuckDB matches identifiers.
+arrow::Result<std::vector<std::pair<std::string, int>>> MatchColumns(
     const arrow::Schema& table, const arrow::Schema& stream, const IngestTarget& target) {
-  auto find = [](const arrow::Schema& schema, const std::string& name) -> const arrow::Field* {
-    for (const auto& field : schema.fields()) {
-      if (Lower(field->name()) == Lower(name)) return field.get();
+  auto find = [](const arrow::Schema& schema, const std::string& name) -> int {
+    for (int i = 0; i < schema.num_fields(); ++i) {
+      if (Lower(schema.field(i)->name()) == Lower(name)) return i;
     }
-    return nullptr;
+    return -1;
   };
-  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<std::pair<std::string, int>> pairs;
   if (!target.columns.empty()) {
     for (const auto& column : target.columns) {
-      const arrow::Field* table_field = find(table, column);
-      if (!table_field) {
+      const int table_index = find(table, column);
+      if (table_index < 0) {
         return arrow::Status::Invalid("Table ", sql::QuoteQualifiedName(target.table_path),
                                       " has no column '", column, "'");
       }
-      const arrow::Field* stream_field = find(stream, column);
-      if (!stream_field) {
+      const int stream_index = find(stream, column);
+      if (stream_index < 0) {
         return arrow::Status::Invalid("Column '", column, "' is missing from the Arrow stream");
       }
-      pairs.emplace_back(table_field->name(), stream_field->name());
+      pairs.emplace_back(table.field(table_index)->name(), stream_index);
     }
     return pairs;
   }
   for (const auto& table_field : table.fields()) {
-    if (const arrow::Field* stream_field = find(stream, table_field->name())) {
-      pairs.emplace_back(table_field->name(), stream_field->name());
-    }
+    const int stream_index = find(stream, table_field->name());
+    if (stream_index >= 0) pairs.emplace_back(table_field->name(), stream_index);
   }
   if (pairs.empty()) {
     return arrow::Status::Invalid("The Arrow stream's columns (", JoinNames(stream.field_names()),
@@ -92,6 +92,30 @@ arrow::Result<std::vector<std::pair<std::string, std::string>>> MatchColumns(
   }
   return pairs;
 }
+
+// Passes on only the chosen columns of another reader, in the chosen order.
+// DuckDB's C API Arrow scan ignores projection pushdown, so the view it reads must contain
+// exactly the columns the statement uses.
+class ProjectingReader : public arrow::RecordBatchReader {
+ public:
+  ProjectingReader(std::shared_ptr<arrow::RecordBatchReader> source, std::vector<int> indices)
+      : source_(std::move(source)), indices_(std::move(indices)) {
+    arrow::FieldVector fields;
+    for (int index : indices_) fields.push_back(source_->schema()->field(index));
+    schema_ = arrow::schema(std::move(fields));
+  }
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    ARROW_RETURN_NOT_OK(source_->ReadNext(batch));
+    if (*batch == nullptr) return arrow::Status::OK();
+    return (*batch)->SelectColumns(indices_).Value(batch);
+  }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> source_;
+  std::vector<int> indices_;
+  std::shared_ptr<arrow::Schema> schema_;
+};
 
 }  // namespace
 
@@ -103,23 +127,23 @@ arrow::Result<int64_t> Ingest(Connection& connection, const IngestTarget& target
   if (!exists && !target.create_if_missing) {
     return arrow::Status::ExecutionError("Table ", table, " does not exist");
   }
-  auto stream_schema = reader->schema();
   StreamView view(connection, "__quiver_ingest_" + std::to_string(++counter));
-  ARROW_RETURN_NOT_OK(view.Register(std::move(reader)));
-
   if (!exists) {
+    ARROW_RETURN_NOT_OK(view.Register(std::move(reader)));
     return connection.Execute("CREATE TABLE " + table + " AS SELECT * FROM " + view.name());
   }
   ARROW_ASSIGN_OR_RAISE(auto table_schema, connection.Describe("SELECT * FROM " + table));
-  ARROW_ASSIGN_OR_RAISE(auto pairs, MatchColumns(*table_schema, *stream_schema, target));
+  ARROW_ASSIGN_OR_RAISE(auto columns, MatchColumns(*table_schema, *reader->schema(), target));
   std::string insert_columns;
-  std::string select_columns;
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    insert_columns += (i ? ", " : "") + sql::QuoteIdentifier(pairs[i].first);
-    select_columns += (i ? ", " : "") + sql::QuoteIdentifier(pairs[i].second);
+  std::vector<int> stream_indices;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    insert_columns += (i ? ", " : "") + sql::QuoteIdentifier(columns[i].first);
+    stream_indices.push_back(columns[i].second);
   }
-  return connection.Execute("INSERT INTO " + table + " (" + insert_columns + ") SELECT " +
-                            select_columns + " FROM " + view.name());
+  ARROW_RETURN_NOT_OK(view.Register(
+      std::make_shared<ProjectingReader>(std::move(reader), std::move(stream_indices))));
+  return connection.Execute("INSERT INTO " + table + " (" + insert_columns + ") SELECT * FROM " +
+                            view.name());
 }
 
 }  // namespace quiver::engine

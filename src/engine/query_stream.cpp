@@ -5,27 +5,35 @@
 
 namespace quiver::engine {
 
-arrow::Result<std::vector<PreparedStatement>> PrepareAll(duckdb_connection connection,
-                                                         const std::string& sql, bool last_only) {
-  ExtractedStatements extracted;
-  const idx_t count = duckdb_extract_statements(connection, sql.c_str(), extracted.out());
-  if (count == 0) {
-    const char* error = duckdb_extract_statements_error(extracted.get());
+arrow::Result<SqlStatements> SqlStatements::Parse(duckdb_connection connection,
+                                                  const std::string& sql) {
+  SqlStatements statements;
+  statements.connection_ = connection;
+  statements.count_ = duckdb_extract_statements(connection, sql.c_str(), statements.extracted_.out());
+  if (statements.count_ == 0) {
+    const char* error = duckdb_extract_statements_error(statements.extracted_.get());
     if (error != nullptr) return arrow::Status::ExecutionError(error);
     return arrow::Status::Invalid("Empty query.");
   }
-  std::vector<PreparedStatement> statements;
-  for (idx_t i = last_only ? count - 1 : 0; i < count; ++i) {
-    PreparedStatement prepared;
-    const bool failed = duckdb_prepare_extracted_statement(connection, extracted.get(), i,
-                                                           prepared.out()) == DuckDBError;
-    if (failed) {
-      const char* error = duckdb_prepare_error(prepared.get());
-      return arrow::Status::ExecutionError(error ? error : "cannot prepare statement");
-    }
-    statements.push_back(std::move(prepared));
-  }
   return statements;
+}
+
+arrow::Result<PreparedStatement> SqlStatements::Prepare(idx_t index) const {
+  PreparedStatement prepared;
+  if (duckdb_prepare_extracted_statement(connection_, extracted_.get(), index, prepared.out()) ==
+      DuckDBError) {
+    const char* error = duckdb_prepare_error(prepared.get());
+    return arrow::Status::ExecutionError(error ? error : "cannot prepare statement");
+  }
+  return prepared;
+}
+
+arrow::Result<int64_t> RunToCompletion(const PreparedStatement& statement) {
+  QueryResult result;
+  if (duckdb_execute_prepared(statement.get(), result.out()) == DuckDBError) {
+    return StatusFromResult(result.get());
+  }
+  return static_cast<int64_t>(duckdb_rows_changed(result.get()));
 }
 
 arrow::Status StatusFromResult(duckdb_result* result) {
@@ -54,14 +62,12 @@ arrow::Result<std::shared_ptr<QueryStream>> QueryStream::Start(
   stream->options_ = options;
   duckdb_connection handle = stream->connection_->handle();
 
-  ARROW_ASSIGN_OR_RAISE(auto statements, PrepareAll(handle, sql));
-  for (size_t i = 0; i + 1 < statements.size(); ++i) {
-    QueryResult result;
-    if (duckdb_execute_prepared(statements[i].get(), result.out()) == DuckDBError) {
-      return StatusFromResult(result.get());
-    }
+  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(handle, sql));
+  for (idx_t i = 0; i + 1 < statements.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(i));
+    ARROW_RETURN_NOT_OK(RunToCompletion(statement));
   }
-  stream->prepared_ = std::move(statements.back());
+  ARROW_ASSIGN_OR_RAISE(stream->prepared_, statements.Prepare(statements.size() - 1));
   if (duckdb_pending_prepared_streaming(stream->prepared_.get(), stream->pending_.out()) ==
       DuckDBError) {
     const char* error = duckdb_pending_error(stream->pending_.get());

@@ -13,11 +13,23 @@
 
 namespace quiver::engine {
 
-// Parses `sql` into statements and prepares them. With `last_only`, only the last statement is
-// prepared (the others are checked for syntax). An SQL text without statements is Invalid.
-arrow::Result<std::vector<PreparedStatement>> PrepareAll(duckdb_connection connection,
-                                                         const std::string& sql,
-                                                         bool last_only = false);
+// The statements of an SQL text. Each is prepared only when the ones before it have run, so a
+// statement may use what an earlier one created.
+class SqlStatements {
+ public:
+  // An SQL text that fails to parse is an ExecutionError; one without statements is Invalid.
+  static arrow::Result<SqlStatements> Parse(duckdb_connection connection, const std::string& sql);
+  idx_t size() const { return count_; }
+  arrow::Result<PreparedStatement> Prepare(idx_t index) const;
+
+ private:
+  duckdb_connection connection_ = nullptr;
+  ExtractedStatements extracted_;
+  idx_t count_ = 0;
+};
+
+// Runs a prepared statement to completion; returns the rows it changed.
+arrow::Result<int64_t> RunToCompletion(const PreparedStatement& statement);
 
 // The error held by a failed result: Cancelled when interrupted, ExecutionError otherwise.
 arrow::Status StatusFromResult(duckdb_result* result);

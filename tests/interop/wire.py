@@ -1,0 +1,81 @@
+"""Hand-made protobuf bytes for Flight messages that pyarrow cannot build or send itself."""
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def field_bytes(number: int, payload: bytes) -> bytes:
+    """A length-delimited field."""
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def field_varint(number: int, value: int) -> bytes:
+    return varint(number << 3) + varint(value)
+
+
+def read_varint_field(data: bytes, number: int) -> int:
+    """The value of a varint field in a flat message (0 when absent)."""
+    pos = 0
+    while pos < len(data):
+        key, pos = _read_varint(data, pos)
+        if key & 7 == 0:
+            value, pos = _read_varint(data, pos)
+            if key >> 3 == number:
+                return value
+        elif key & 7 == 2:
+            length, pos = _read_varint(data, pos)
+            pos += length
+        else:
+            raise ValueError("unsupported wire type")
+    return 0
+
+
+def _read_varint(data: bytes, pos: int):
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def any_message(type_name: str, value: bytes = b"") -> bytes:
+    """google.protobuf.Any{type_url, value}."""
+    return field_bytes(1, f"type.googleapis.com/{type_name}".encode()) + field_bytes(2, value)
+
+
+# arrow.flight.protocol messages used by the tests (field numbers from Flight.proto).
+def cancel_flight_info_request(serialized_info: bytes) -> bytes:
+    return field_bytes(1, serialized_info)
+
+
+def renew_flight_endpoint_request(serialized_endpoint: bytes) -> bytes:
+    return field_bytes(1, serialized_endpoint)
+
+
+def flight_data(descriptor: bytes = b"", header: bytes = b"", body: bytes = b"") -> bytes:
+    """FlightData{flight_descriptor = 1, data_header = 2, data_body = 1000}."""
+    out = b""
+    if descriptor:
+        out += field_bytes(1, descriptor)
+    if header:
+        out += field_bytes(2, header)
+    if body:
+        out += field_bytes(1000, body)
+    return out
+
+
+def path_descriptor(*parts: str) -> bytes:
+    """FlightDescriptor{type = PATH (1), path = 3}."""
+    return field_varint(1, 1) + b"".join(field_bytes(3, p.encode()) for p in parts)
