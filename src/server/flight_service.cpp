@@ -7,6 +7,7 @@
 #include "engine/catalog.h"
 #include "engine/ingest.h"
 #include "server/auth/auth_middleware.h"
+#include "server/errors.h"
 #include "server/protocol/descriptor.h"
 
 namespace quiver::server {
@@ -21,6 +22,20 @@ constexpr int64_t kEndpointBytes = 64 * 1024 * 1024;
 
 constexpr const char* kCancelFlightInfo = "CancelFlightInfo";
 constexpr const char* kRenewFlightEndpoint = "RenewFlightEndpoint";
+
+// Maps the errors of a result stream (raised while DoGet is sending) like any RPC error.
+class ClientErrorReader : public arrow::RecordBatchReader {
+ public:
+  explicit ClientErrorReader(std::shared_ptr<arrow::RecordBatchReader> source)
+      : source_(std::move(source)) {}
+  std::shared_ptr<arrow::Schema> schema() const override { return source_->schema(); }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    return ToClientStatus(source_->ReadNext(batch));
+  }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> source_;
+};
 
 // Reads the record batches of a DoPut stream, skipping metadata-only messages.
 class PutStreamReader : public arrow::RecordBatchReader {
@@ -44,21 +59,17 @@ class PutStreamReader : public arrow::RecordBatchReader {
   std::shared_ptr<arrow::Schema> schema_;
 };
 
-arrow::Result<std::shared_ptr<engine::Connection>> Connect(engine::Database& database) {
-  return database.Connect();
-}
-
 }  // namespace
 
-FlightService::FlightService(std::shared_ptr<engine::Database> database,
-                             const ServerConfig& config, const Clock& clock)
+FlightService::FlightService(std::shared_ptr<engine::Database> database, const ServerConfig& config,
+                             const Clock& clock)
     : database_(std::move(database)),
       config_(config),
       tickets_(clock, std::chrono::seconds(config.tickets_lifetime_seconds)) {}
 
 arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightService::ExecuteToEndpoints(
     const std::string& sql, const flight::FlightDescriptor& descriptor) {
-  ARROW_ASSIGN_OR_RAISE(auto connection, Connect(*database_));
+  ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
   ARROW_ASSIGN_OR_RAISE(auto reader,
                         connection->Query(sql, {.max_batch_bytes = config_.max_batch_bytes}));
   std::vector<flight::FlightEndpoint> endpoints;
@@ -90,92 +101,103 @@ arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightService::ExecuteToEndpo
   }
   // Every result has at least one endpoint, even when it has no rows.
   if (piece->rows > 0 || endpoints.empty()) store_piece();
-  ARROW_ASSIGN_OR_RAISE(auto info,
-                        flight::FlightInfo::Make(*reader->schema(), descriptor, endpoints,
-                                                 total_rows, total_bytes, /*ordered=*/true));
+  ARROW_ASSIGN_OR_RAISE(
+      auto info, flight::FlightInfo::Make(*reader->schema(), descriptor, endpoints, total_rows,
+                                          total_bytes, /*ordered=*/true));
   return std::make_unique<flight::FlightInfo>(std::move(info));
 }
 
 arrow::Status FlightService::ListFlights(const flight::ServerCallContext& context,
                                          const flight::Criteria* criteria,
                                          std::unique_ptr<flight::FlightListing>* listings) {
-  const std::string pattern = criteria ? criteria->expression : "";
-  ARROW_ASSIGN_OR_RAISE(auto connection, Connect(*database_));
-  ARROW_ASSIGN_OR_RAISE(auto tables, engine::ListTables(*connection, pattern));
-  std::vector<flight::FlightInfo> infos;
-  for (const auto& table : tables) {
-    flight::FlightEndpoint endpoint;
-    ARROW_ASSIGN_OR_RAISE(auto read, protocol::DecodeReadDescriptor(
-                                         flight::FlightDescriptor::Path({table.table_name}),
-                                         config_.max_command_bytes));
-    endpoint.ticket.ticket = read.sql;  // a raw-SQL ticket: DoGet reads the current contents
-    ARROW_ASSIGN_OR_RAISE(
-        auto info, flight::FlightInfo::Make(*table.schema,
-                                            flight::FlightDescriptor::Path({table.table_name}),
-                                            {endpoint}, table.row_count, -1, /*ordered=*/true));
-    infos.push_back(std::move(info));
-  }
-  *listings = std::make_unique<flight::SimpleFlightListing>(std::move(infos));
-  return arrow::Status::OK();
+  return ToClientStatus([&]() -> arrow::Status {
+    const std::string pattern = criteria ? criteria->expression : "";
+    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
+    ARROW_ASSIGN_OR_RAISE(auto tables, engine::ListTables(*connection, pattern));
+    std::vector<flight::FlightInfo> infos;
+    for (const auto& table : tables) {
+      flight::FlightEndpoint endpoint;
+      ARROW_ASSIGN_OR_RAISE(auto read, protocol::DecodeReadDescriptor(
+                                           flight::FlightDescriptor::Path({table.table_name}),
+                                           config_.max_command_bytes));
+      endpoint.ticket.ticket = read.sql;  // a raw-SQL ticket: DoGet reads the current contents
+      ARROW_ASSIGN_OR_RAISE(
+          auto info, flight::FlightInfo::Make(*table.schema,
+                                              flight::FlightDescriptor::Path({table.table_name}),
+                                              {endpoint}, table.row_count, -1, /*ordered=*/true));
+      infos.push_back(std::move(info));
+    }
+    *listings = std::make_unique<flight::SimpleFlightListing>(std::move(infos));
+    return arrow::Status::OK();
+  }());
 }
 
 arrow::Status FlightService::GetFlightInfo(const flight::ServerCallContext& context,
                                            const flight::FlightDescriptor& request,
                                            std::unique_ptr<flight::FlightInfo>* info) {
-  ARROW_ASSIGN_OR_RAISE(auto read,
-                        protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
-  ARROW_ASSIGN_OR_RAISE(*info, ExecuteToEndpoints(read.sql, request));
-  return arrow::Status::OK();
+  return ToClientStatus([&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto read,
+                          protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
+    ARROW_ASSIGN_OR_RAISE(*info, ExecuteToEndpoints(read.sql, request));
+    return arrow::Status::OK();
+  }());
 }
 
 arrow::Status FlightService::GetSchema(const flight::ServerCallContext& context,
                                        const flight::FlightDescriptor& request,
                                        std::unique_ptr<flight::SchemaResult>* schema) {
-  ARROW_ASSIGN_OR_RAISE(auto read,
-                        protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
-  ARROW_ASSIGN_OR_RAISE(auto connection, Connect(*database_));
-  ARROW_ASSIGN_OR_RAISE(auto result_schema, connection->Describe(read.sql));
-  ARROW_ASSIGN_OR_RAISE(*schema, flight::SchemaResult::Make(*result_schema));
-  return arrow::Status::OK();
+  return ToClientStatus([&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto read,
+                          protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
+    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
+    ARROW_ASSIGN_OR_RAISE(auto result_schema, connection->Describe(read.sql));
+    ARROW_ASSIGN_OR_RAISE(*schema, flight::SchemaResult::Make(*result_schema));
+    return arrow::Status::OK();
+  }());
 }
 
 arrow::Status FlightService::DoGet(const flight::ServerCallContext& context,
                                    const flight::Ticket& request,
                                    std::unique_ptr<flight::FlightDataStream>* stream) {
-  ARROW_ASSIGN_OR_RAISE(auto ticket, protocol::DecodeTicket(request, config_.max_command_bytes));
-  if (ticket.stored_ticket) {
-    auto stored = tickets_.Find(*ticket.stored_ticket);
-    if (!stored) return arrow::Status::KeyError("Ticket '", *ticket.stored_ticket, "' not found");
-    if (config_.cancel_ticket_after_do_get) tickets_.Remove(*ticket.stored_ticket);
-    ARROW_ASSIGN_OR_RAISE(auto reader,
-                          arrow::RecordBatchReader::Make(stored->batches, stored->schema));
-    *stream = std::make_unique<flight::RecordBatchStream>(std::move(reader));
+  return ToClientStatus([&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto ticket, protocol::DecodeTicket(request, config_.max_command_bytes));
+    if (ticket.stored_ticket) {
+      auto stored = tickets_.Find(*ticket.stored_ticket);
+      if (!stored) return arrow::Status::KeyError("Ticket '", *ticket.stored_ticket, "' not found");
+      if (config_.cancel_ticket_after_do_get) tickets_.Remove(*ticket.stored_ticket);
+      ARROW_ASSIGN_OR_RAISE(auto reader,
+                            arrow::RecordBatchReader::Make(stored->batches, stored->schema));
+      *stream = std::make_unique<flight::RecordBatchStream>(std::move(reader));
+      return arrow::Status::OK();
+    }
+    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
+    ARROW_ASSIGN_OR_RAISE(
+        auto reader, connection->Query(ticket.sql, {.max_batch_bytes = config_.max_batch_bytes}));
+    *stream = std::make_unique<flight::RecordBatchStream>(
+        std::make_shared<ClientErrorReader>(std::move(reader)));
     return arrow::Status::OK();
-  }
-  ARROW_ASSIGN_OR_RAISE(auto connection, Connect(*database_));
-  ARROW_ASSIGN_OR_RAISE(auto reader,
-                        connection->Query(ticket.sql, {.max_batch_bytes = config_.max_batch_bytes}));
-  *stream = std::make_unique<flight::RecordBatchStream>(std::move(reader));
-  return arrow::Status::OK();
+  }());
 }
 
 arrow::Status FlightService::DoPut(const flight::ServerCallContext& context,
                                    std::unique_ptr<flight::FlightMessageReader> reader,
                                    std::unique_ptr<flight::FlightMetadataWriter> writer) {
-  ARROW_ASSIGN_OR_RAISE(auto put, protocol::DecodePutDescriptor(reader->descriptor(),
-                                                                config_.max_command_bytes));
-  ARROW_ASSIGN_OR_RAISE(auto connection, Connect(*database_));
-  if (auto* sql = std::get_if<std::string>(&put.action)) {
-    return connection->Execute(*sql).status();
-  }
-  const auto& load = std::get<protocol::PutRequest::Load>(put.action);
-  ARROW_ASSIGN_OR_RAISE(auto schema, reader->GetSchema());
-  engine::IngestTarget target{load.table_path, load.columns, load.create_if_missing};
-  ARROW_ASSIGN_OR_RAISE(
-      auto rows, engine::Ingest(*connection, target,
-                                std::make_shared<PutStreamReader>(reader.get(), schema)));
-  spdlog::debug("DoPut by '{}' wrote {} rows", auth::CallUser(context), rows);
-  return arrow::Status::OK();
+  return ToClientStatus([&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(
+        auto put, protocol::DecodePutDescriptor(reader->descriptor(), config_.max_command_bytes));
+    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
+    if (auto* sql = std::get_if<std::string>(&put.action)) {
+      return connection->Execute(*sql).status();
+    }
+    const auto& load = std::get<protocol::PutRequest::Load>(put.action);
+    ARROW_ASSIGN_OR_RAISE(auto schema, reader->GetSchema());
+    engine::IngestTarget target{load.table_path, load.columns, load.create_if_missing};
+    ARROW_ASSIGN_OR_RAISE(auto rows,
+                          engine::Ingest(*connection, target,
+                                         std::make_shared<PutStreamReader>(reader.get(), schema)));
+    spdlog::debug("DoPut by '{}' wrote {} rows", auth::CallUser(context), rows);
+    return arrow::Status::OK();
+  }());
 }
 
 arrow::Status FlightService::ListActions(const flight::ServerCallContext& context,
@@ -206,19 +228,21 @@ arrow::Result<std::string> FlightService::RenewFlightEndpoint(const std::string&
 arrow::Status FlightService::DoAction(const flight::ServerCallContext& context,
                                       const flight::Action& action,
                                       std::unique_ptr<flight::ResultStream>* result) {
-  const std::string body = action.body ? action.body->ToString() : "";
-  std::string reply;
-  if (action.type == kCancelFlightInfo) {
-    ARROW_ASSIGN_OR_RAISE(reply, CancelFlightInfo(body));
-  } else if (action.type == kRenewFlightEndpoint) {
-    ARROW_ASSIGN_OR_RAISE(reply, RenewFlightEndpoint(body));
-  } else {
-    return arrow::Status::NotImplemented(action.type, " is not supported");
-  }
-  std::vector<flight::Result> results(1);
-  results[0].body = arrow::Buffer::FromString(std::move(reply));
-  *result = std::make_unique<flight::SimpleResultStream>(std::move(results));
-  return arrow::Status::OK();
+  return ToClientStatus([&]() -> arrow::Status {
+    const std::string body = action.body ? action.body->ToString() : "";
+    std::string reply;
+    if (action.type == kCancelFlightInfo) {
+      ARROW_ASSIGN_OR_RAISE(reply, CancelFlightInfo(body));
+    } else if (action.type == kRenewFlightEndpoint) {
+      ARROW_ASSIGN_OR_RAISE(reply, RenewFlightEndpoint(body));
+    } else {
+      return arrow::Status::NotImplemented(action.type, " is not supported");
+    }
+    std::vector<flight::Result> results(1);
+    results[0].body = arrow::Buffer::FromString(std::move(reply));
+    *result = std::make_unique<flight::SimpleResultStream>(std::move(results));
+    return arrow::Status::OK();
+  }());
 }
 
 }  // namespace quiver::server
