@@ -16,7 +16,7 @@ LISTENING = re.compile(r"Arrow Flight server listening on grpc://127\.0\.0\.1:(\
 class QuiverServer:
     """A running server: its address, log and a way to stop it."""
 
-    def __init__(self, workdir: Path, config_text: str = "", extra_args=()):
+    def __init__(self, workdir: Path, config_text: str = "", extra_args=(), env=None):
         self.workdir = workdir
         self.log_path = workdir / "server.log"
         args = [BINARY, "serve", "--port", "0", "--database", str(workdir / "test.duckdb")]
@@ -25,10 +25,11 @@ class QuiverServer:
             config_path.write_text(config_text)
             args += ["--config", str(config_path)]
         args += list(extra_args)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
+        process_env = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
+        process_env.update(env or {})
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
-                                        cwd=workdir, env=env)
+                                        cwd=workdir, env=process_env)
         self.port = self._wait_for_port()
         self.uri = f"grpc://127.0.0.1:{self.port}"
 
