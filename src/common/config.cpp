@@ -57,8 +57,7 @@ arrow::Result<UserConfig> ReadUser(const YAML::Node& node, size_t index) {
   }
   if (user.name.empty()) return arrow::Status::Invalid("config key '", where, ".name' is missing");
   if (!has_password) {
-    return arrow::Status::Invalid("config key '", where,
-                                  "' needs 'password' or 'password_sha256'");
+    return arrow::Status::Invalid("config key '", where, "' needs 'password' or 'password_sha256'");
   }
   return user;
 }

@@ -2,12 +2,12 @@
 // environment variables and command-line flags (those two are applied by the CLI layer).
 #pragma once
 
+#include <arrow/result.h>
+#include <arrow/status.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <arrow/result.h>
-#include <arrow/status.h>
 
 namespace quiver {
 

@@ -91,8 +91,8 @@ arrow::Result<std::string> StripArrowFormat(std::string_view sql) {
   }
   const std::string& format = tokens.back().text;
   if (!EqualsIgnoreCase(format, "Arrow")) {
-    return arrow::Status::ExecutionError(
-        "Invalid format, only 'Arrow' format is supported (got ", format, ")");
+    return arrow::Status::ExecutionError("Invalid format, only 'Arrow' format is supported (got ",
+                                         format, ")");
   }
   return std::string(sql.substr(0, tokens[tokens.size() - 2].offset));
 }

@@ -2,12 +2,12 @@
 // `FORMAT <name>` clause and `INSERT INTO t [(cols)] FORMAT Arrow`, without parsing SQL.
 #pragma once
 
+#include <arrow/result.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <arrow/result.h>
 
 namespace quiver::sql {
 

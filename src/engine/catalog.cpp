@@ -53,10 +53,9 @@ arrow::Result<bool> TableExists(Connection& connection, const std::vector<std::s
   const std::string table = sql::QuoteString(parts[n - 1]);
   const std::string schema = n >= 2 ? sql::QuoteString(parts[n - 2]) : "current_schema()";
   const std::string catalog = n == 3 ? sql::QuoteString(parts[0]) : "current_database()";
-  const std::string sql =
-      "SELECT count(*) FROM duckdb_tables() WHERE lower(table_name) = lower(" + table +
-      ") AND lower(schema_name) = lower(" + schema + ") AND lower(database_name) = lower(" +
-      catalog + ")";
+  const std::string sql = "SELECT count(*) FROM duckdb_tables() WHERE lower(table_name) = lower(" +
+                          table + ") AND lower(schema_name) = lower(" + schema +
+                          ") AND lower(database_name) = lower(" + catalog + ")";
   ARROW_ASSIGN_OR_RAISE(auto result, QueryTable(connection, sql));
   ARROW_ASSIGN_OR_RAISE(auto scalar, result->column(0)->GetScalar(0));
   return std::static_pointer_cast<arrow::Int64Scalar>(scalar)->value > 0;

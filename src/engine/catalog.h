@@ -1,12 +1,12 @@
 // Catalog lookups the server needs: which tables exist, their schemas and sizes.
 #pragma once
 
+#include <arrow/result.h>
+#include <arrow/type_fwd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <arrow/result.h>
-#include <arrow/type_fwd.h>
 
 #include "engine/database.h"
 

@@ -3,14 +3,13 @@
 #pragma once
 
 #include <arrow/c/abi.h>  // must precede duckdb.h, which only forward-declares the Arrow C structs
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+#include <arrow/status.h>
 #include <duckdb.h>
 
 #include <memory>
 #include <string>
-
-#include <arrow/record_batch.h>
-#include <arrow/result.h>
-#include <arrow/status.h>
 
 namespace quiver::engine {
 

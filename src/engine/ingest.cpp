@@ -56,8 +56,9 @@ class StreamView {
 
 // The (table column name, stream field index) pairs to insert, matched by name
 // case-insensitively as DuckDB matches identifiers.
-arrow::Result<std::vector<std::pair<std::string, int>>> MatchColumns(
-    const arrow::Schema& table, const arrow::Schema& stream, const IngestTarget& target) {
+arrow::Result<std::vector<std::pair<std::string, int>>> MatchColumns(const arrow::Schema& table,
+                                                                     const arrow::Schema& stream,
+                                                                     const IngestTarget& target) {
   auto find = [](const arrow::Schema& schema, const std::string& name) -> int {
     for (int i = 0; i < schema.num_fields(); ++i) {
       if (Lower(schema.field(i)->name()) == Lower(name)) return i;

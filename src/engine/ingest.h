@@ -1,12 +1,12 @@
 // Loading a stream of Arrow record batches into a DuckDB table.
 #pragma once
 
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <arrow/record_batch.h>
-#include <arrow/result.h>
 
 #include "engine/database.h"
 

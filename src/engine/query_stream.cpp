@@ -9,7 +9,8 @@ arrow::Result<SqlStatements> SqlStatements::Parse(duckdb_connection connection,
                                                   const std::string& sql) {
   SqlStatements statements;
   statements.connection_ = connection;
-  statements.count_ = duckdb_extract_statements(connection, sql.c_str(), statements.extracted_.out());
+  statements.count_ =
+      duckdb_extract_statements(connection, sql.c_str(), statements.extracted_.out());
   if (statements.count_ == 0) {
     const char* error = duckdb_extract_statements_error(statements.extracted_.get());
     if (error != nullptr) return arrow::Status::ExecutionError(error);
@@ -55,8 +56,7 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options
 }
 
 arrow::Result<std::shared_ptr<QueryStream>> QueryStream::Start(
-    std::shared_ptr<Connection> connection, const std::string& sql,
-    const StreamOptions& options) {
+    std::shared_ptr<Connection> connection, const std::string& sql, const StreamOptions& options) {
   auto stream = std::shared_ptr<QueryStream>(new QueryStream());
   stream->connection_ = std::move(connection);
   stream->options_ = options;
@@ -100,8 +100,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> QueryStream::NextChunk() {
     return nullptr;
   }
   struct ArrowArray c_array {};
-  ARROW_RETURN_NOT_OK(StatusFromErrorData(
-      duckdb_data_chunk_to_arrow(arrow_options_.get(), chunk.get(), &c_array)));
+  ARROW_RETURN_NOT_OK(
+      StatusFromErrorData(duckdb_data_chunk_to_arrow(arrow_options_.get(), chunk.get(), &c_array)));
   return arrow::ImportRecordBatch(&c_array, schema_);
 }
 

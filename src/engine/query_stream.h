@@ -1,12 +1,12 @@
 // Running SQL on a connection and streaming the last statement's result as Arrow batches.
 #pragma once
 
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <arrow/record_batch.h>
-#include <arrow/result.h>
 
 #include "engine/database.h"
 #include "engine/handles.h"

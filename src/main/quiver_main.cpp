@@ -1,7 +1,7 @@
 // `quiver`: the command-line entry point. `quiver serve` runs the Flight SQL server.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -35,24 +35,30 @@ void AddServeFlags(CLI::App* serve, ServeFlags* flags) {
       ->envname("QUIVER_HOST");
   serve->add_option("--port", flags->port, "Port to listen on; 0 picks a free one (default 9090)")
       ->envname("QUIVER_PORT");
-  serve->add_option("--database", flags->database,
-                    "DuckDB database file, or :memory: (default quiver.duckdb)")
+  serve
+      ->add_option("--database", flags->database,
+                   "DuckDB database file, or :memory: (default quiver.duckdb)")
       ->envname("QUIVER_DATABASE");
   flags->allow_anonymous_option =
-      serve->add_flag("--allow-anonymous", flags->allow_anonymous,
-                      "Allow serving without users on a non-loopback host")
+      serve
+          ->add_flag("--allow-anonymous", flags->allow_anonymous,
+                     "Allow serving without users on a non-loopback host")
           ->envname("QUIVER_ALLOW_ANONYMOUS");
-  serve->add_option("--tickets-lifetime-seconds", flags->tickets_lifetime_seconds,
-                    "Seconds a ticket stays valid; 0 = forever (default 600)")
+  serve
+      ->add_option("--tickets-lifetime-seconds", flags->tickets_lifetime_seconds,
+                   "Seconds a ticket stays valid; 0 = forever (default 600)")
       ->envname("QUIVER_TICKETS_LIFETIME_SECONDS");
-  serve->add_option("--cancel-ticket-after-do-get", flags->cancel_ticket_after_do_get,
-                    "Drop a ticket after its first DoGet (default false)")
+  serve
+      ->add_option("--cancel-ticket-after-do-get", flags->cancel_ticket_after_do_get,
+                   "Drop a ticket after its first DoGet (default false)")
       ->envname("QUIVER_CANCEL_TICKET_AFTER_DO_GET");
-  serve->add_option("--default-session-timeout", flags->default_session_timeout,
-                    "Idle seconds before a bearer token expires (default 60)")
+  serve
+      ->add_option("--default-session-timeout", flags->default_session_timeout,
+                   "Idle seconds before a bearer token expires (default 60)")
       ->envname("QUIVER_DEFAULT_SESSION_TIMEOUT");
-  serve->add_option("--max-session-timeout", flags->max_session_timeout,
-                    "Largest session timeout a client may ask for (default 3600)")
+  serve
+      ->add_option("--max-session-timeout", flags->max_session_timeout,
+                   "Largest session timeout a client may ask for (default 3600)")
       ->envname("QUIVER_MAX_SESSION_TIMEOUT");
   serve->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->envname("QUIVER_LOG_LEVEL");

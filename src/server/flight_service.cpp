@@ -68,7 +68,8 @@ FlightService::FlightService(std::shared_ptr<engine::Database> database, const S
       tickets_(clock, std::chrono::seconds(config.tickets_lifetime_seconds)) {}
 
 arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightService::ExecuteToEndpoints(
-    const std::string& sql, const flight::FlightDescriptor& descriptor) {
+    const flight::ServerCallContext& context, const std::string& sql,
+    const flight::FlightDescriptor& descriptor) {
   ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
   ARROW_ASSIGN_OR_RAISE(auto reader,
                         connection->Query(sql, {.max_batch_bytes = config_.max_batch_bytes}));
@@ -85,6 +86,8 @@ arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightService::ExecuteToEndpo
   };
   piece->schema = reader->schema();
   while (true) {
+    // The client gave up (or the server is shutting down): stop reading the result.
+    if (context.is_cancelled()) return arrow::Status::Cancelled("GetFlightInfo was cancelled");
     ARROW_ASSIGN_OR_RAISE(auto batch, reader->Next());
     if (!batch) break;
     const int64_t bytes = arrow::util::TotalBufferSize(*batch);
@@ -138,7 +141,7 @@ arrow::Status FlightService::GetFlightInfo(const flight::ServerCallContext& cont
   return ToClientStatus([&]() -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(auto read,
                           protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
-    ARROW_ASSIGN_OR_RAISE(*info, ExecuteToEndpoints(read.sql, request));
+    ARROW_ASSIGN_OR_RAISE(*info, ExecuteToEndpoints(context, read.sql, request));
     return arrow::Status::OK();
   }());
 }

@@ -2,9 +2,9 @@
 // encodes the answer.
 #pragma once
 
-#include <memory>
-
 #include <arrow/flight/server.h>
+
+#include <memory>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -43,7 +43,8 @@ class FlightService : public arrow::flight::FlightServerBase {
 
  private:
   arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> ExecuteToEndpoints(
-      const std::string& sql, const arrow::flight::FlightDescriptor& descriptor);
+      const arrow::flight::ServerCallContext& context, const std::string& sql,
+      const arrow::flight::FlightDescriptor& descriptor);
   arrow::Result<std::string> CancelFlightInfo(const std::string& body);
   arrow::Result<std::string> RenewFlightEndpoint(const std::string& body);
 

@@ -35,8 +35,8 @@ arrow::Status RunServer(const ServerConfig& config) {
   auto tokens = std::make_shared<auth::TokenStore>(
       clock, std::chrono::seconds(config.default_session_timeout));
 
-  ARROW_ASSIGN_OR_RAISE(auto location, arrow::flight::Location::ForGrpcTcp(
-                                           HostForUri(config.host), config.port));
+  ARROW_ASSIGN_OR_RAISE(auto location,
+                        arrow::flight::Location::ForGrpcTcp(HostForUri(config.host), config.port));
   arrow::flight::FlightServerOptions options(location);
   options.auth_handler = std::make_shared<arrow::flight::NoOpAuthHandler>();
   options.middleware.emplace_back(auth::AuthMiddleware::kName,

@@ -10,8 +10,7 @@ namespace quiver::auth {
 namespace {
 
 arrow::Status Unauthenticated(const std::string& message) {
-  return arrow::flight::MakeFlightError(arrow::flight::FlightStatusCode::Unauthenticated,
-                                        message);
+  return arrow::flight::MakeFlightError(arrow::flight::FlightStatusCode::Unauthenticated, message);
 }
 
 std::optional<std::string_view> FindHeader(const arrow::flight::CallHeaders& headers,
@@ -30,7 +29,8 @@ std::optional<std::string_view> FindHeader(const arrow::flight::CallHeaders& hea
 }  // namespace
 
 void AuthMiddleware::SendingHeaders(arrow::flight::AddCallHeaders* outgoing_headers) {
-  if (!issued_token_.empty()) outgoing_headers->AddHeader("authorization", "Bearer " + issued_token_);
+  if (!issued_token_.empty())
+    outgoing_headers->AddHeader("authorization", "Bearer " + issued_token_);
 }
 
 arrow::Status AuthMiddlewareFactory::StartCall(

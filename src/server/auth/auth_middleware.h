@@ -2,10 +2,10 @@
 // the `authorization` response header; Bearer tokens are checked and refreshed.
 #pragma once
 
+#include <arrow/flight/server_middleware.h>
+
 #include <memory>
 #include <string>
-
-#include <arrow/flight/server_middleware.h>
 
 #include "server/auth/token_store.h"
 #include "server/auth/user_store.h"

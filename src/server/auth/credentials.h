@@ -1,12 +1,12 @@
 // Decoding the `authorization` request header: Basic (user:password) or Bearer (token).
 #pragma once
 
+#include <arrow/result.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
-
-#include <arrow/result.h>
 
 namespace quiver::auth {
 

@@ -1,11 +1,11 @@
 // The users allowed to connect, with SHA-256 password digests from the configuration.
 #pragma once
 
+#include <arrow/status.h>
+
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <arrow/status.h>
 
 #include "common/config.h"
 

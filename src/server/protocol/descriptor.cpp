@@ -106,8 +106,8 @@ arrow::Result<PutRequest> DecodePutDescriptor(const FlightDescriptor& descriptor
           return arrow::Status::ExecutionError(
               "Invalid format, only 'Arrow' format is supported (got ", insert->format, ")");
         }
-        return PutRequest{PutRequest::Load{std::move(insert->table_path),
-                                           std::move(insert->columns), false}};
+        return PutRequest{
+            PutRequest::Load{std::move(insert->table_path), std::move(insert->columns), false}};
       }
       ARROW_ASSIGN_OR_RAISE(auto sql, sql::StripArrowFormat(descriptor.cmd));
       return PutRequest{std::move(sql)};
@@ -129,8 +129,7 @@ arrow::Result<TicketRequest> DecodeTicket(const arrow::flight::Ticket& ticket,
     return TicketRequest{ticket.ticket, {}};
   }
   if (AnyTypeUrl(ticket.ticket)) {
-    return arrow::Status::NotImplemented("Ticket is not implemented: ",
-                                         *AnyTypeUrl(ticket.ticket));
+    return arrow::Status::NotImplemented("Ticket is not implemented: ", *AnyTypeUrl(ticket.ticket));
   }
   ARROW_ASSIGN_OR_RAISE(auto sql, sql::StripArrowFormat(ticket.ticket));
   return TicketRequest{std::nullopt, std::move(sql)};

@@ -2,14 +2,14 @@
 // which SQL to run or which table to load. Error texts follow ClickHouse's Flight interface.
 #pragma once
 
+#include <arrow/flight/types.h>
+#include <arrow/result.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <arrow/flight/types.h>
-#include <arrow/result.h>
 
 namespace quiver::protocol {
 

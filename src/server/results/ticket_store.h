@@ -2,14 +2,14 @@
 // expires `tickets_lifetime_seconds` after it was issued (0 = never).
 #pragma once
 
+#include <arrow/record_batch.h>
+
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
-
-#include <arrow/record_batch.h>
 
 #include "common/clock.h"
 
