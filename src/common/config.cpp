@@ -35,6 +35,9 @@ arrow::Result<UserConfig> ReadUser(const YAML::Node& node, size_t index) {
   UserConfig user;
   bool has_password = false;
   for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      return arrow::Status::Invalid("config key '", where, "' has a key that is not a string");
+    }
     const auto key = entry.first.as<std::string>();
     const auto path = where + "." + key;
     if (key == "name") {
@@ -89,6 +92,9 @@ arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config) 
   if (!root.IsMap()) return arrow::Status::Invalid("configuration must be a YAML mapping");
 
   for (const auto& entry : root) {
+    if (!entry.first.IsScalar()) {
+      return arrow::Status::Invalid("configuration has a key that is not a string");
+    }
     const auto key = entry.first.as<std::string>();
     const YAML::Node& value = entry.second;
     if (key == "host") {
@@ -138,7 +144,11 @@ arrow::Status ApplyYamlFile(const std::string& path, ServerConfig* config) {
 }
 
 bool ServerConfig::ListensOnLoopbackOnly() const {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1") return true;
+  // An IPv4 literal in 127.0.0.0/8 (not a name such as 127.example.com).
+  return host.rfind("127.", 0) == 0 && std::all_of(host.begin(), host.end(), [](char c) {
+           return c == '.' || std::isdigit(static_cast<unsigned char>(c));
+         });
 }
 
 arrow::Status ServerConfig::Validate() const {

@@ -1,6 +1,8 @@
 #include "engine/ingest.h"
 
 #include <arrow/c/bridge.h>
+#include <arrow/scalar.h>
+#include <arrow/table.h>
 #include <arrow/type.h>
 
 #include <algorithm>
@@ -131,7 +133,15 @@ arrow::Result<int64_t> Ingest(Connection& connection, const IngestTarget& target
   StreamView view(connection, "__quiver_ingest_" + std::to_string(++counter));
   if (!exists) {
     ARROW_RETURN_NOT_OK(view.Register(std::move(reader)));
-    return connection.Execute("CREATE TABLE " + table + " AS SELECT * FROM " + view.name());
+    // CREATE TABLE AS reports the rows it wrote as a result row ("Count"), not as rows changed.
+    ARROW_ASSIGN_OR_RAISE(
+        auto created, connection.Query("CREATE TABLE " + table + " AS SELECT * FROM " + view.name(),
+                                       StreamOptions{}));
+    ARROW_ASSIGN_OR_RAISE(auto count, created->ToTable());
+    if (count->num_columns() != 1 || count->num_rows() != 1) return 0;
+    ARROW_ASSIGN_OR_RAISE(auto rows, count->column(0)->GetScalar(0));
+    ARROW_ASSIGN_OR_RAISE(rows, rows->CastTo(arrow::int64()));
+    return rows->is_valid ? std::static_pointer_cast<arrow::Int64Scalar>(rows)->value : 0;
   }
   ARROW_ASSIGN_OR_RAISE(auto table_schema, connection.Describe("SELECT * FROM " + table));
   ARROW_ASSIGN_OR_RAISE(auto columns, MatchColumns(*table_schema, *reader->schema(), target));
