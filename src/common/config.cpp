@@ -65,6 +65,42 @@ arrow::Result<UserConfig> ReadUser(const YAML::Node& node, size_t index) {
   return user;
 }
 
+arrow::Result<FlightConnectionConfig> ReadFlightConnection(const YAML::Node& node, size_t index) {
+  const std::string where = "flight_connections[" + std::to_string(index) + "]";
+  if (!node.IsMap()) return arrow::Status::Invalid("config key '", where, "' must be a mapping");
+  FlightConnectionConfig connection;
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      return arrow::Status::Invalid("config key '", where, "' has a key that is not a string");
+    }
+    const auto key = entry.first.as<std::string>();
+    const auto path = where + "." + key;
+    if (key == "name") {
+      ARROW_ASSIGN_OR_RAISE(connection.name, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "location") {
+      ARROW_ASSIGN_OR_RAISE(connection.location, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "user") {
+      ARROW_ASSIGN_OR_RAISE(connection.user, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "password") {
+      ARROW_ASSIGN_OR_RAISE(connection.password, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "tls_root_certs_file") {
+      ARROW_ASSIGN_OR_RAISE(connection.tls_root_certs_file,
+                            ReadScalar<std::string>(entry.second, path));
+    } else if (key == "tls_skip_verify") {
+      ARROW_ASSIGN_OR_RAISE(connection.tls_skip_verify, ReadScalar<bool>(entry.second, path));
+    } else {
+      return arrow::Status::Invalid("unknown config key '", path, "'");
+    }
+  }
+  if (connection.name.empty()) {
+    return arrow::Status::Invalid("config key '", where, ".name' is missing");
+  }
+  if (connection.location.empty()) {
+    return arrow::Status::Invalid("config key '", where, ".location' is missing");
+  }
+  return connection;
+}
+
 }  // namespace
 
 std::string Sha256Hex(const std::string& text) {
@@ -113,6 +149,12 @@ arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config) 
       ARROW_ASSIGN_OR_RAISE(config->default_session_timeout, ReadScalar<int64_t>(value, key));
     } else if (key == "max_session_timeout") {
       ARROW_ASSIGN_OR_RAISE(config->max_session_timeout, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_prepared_statements_per_user") {
+      ARROW_ASSIGN_OR_RAISE(config->max_prepared_statements_per_user,
+                            ReadScalar<int64_t>(value, key));
+    } else if (key == "prepared_statements_lifetime_seconds") {
+      ARROW_ASSIGN_OR_RAISE(config->prepared_statements_lifetime_seconds,
+                            ReadScalar<int64_t>(value, key));
     } else if (key == "max_batch_bytes") {
       ARROW_ASSIGN_OR_RAISE(config->max_batch_bytes, ReadScalar<int64_t>(value, key));
     } else if (key == "max_command_bytes") {
@@ -125,6 +167,15 @@ arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config) 
       for (size_t i = 0; i < value.size(); ++i) {
         ARROW_ASSIGN_OR_RAISE(auto user, ReadUser(value[i], i));
         config->users.push_back(std::move(user));
+      }
+    } else if (key == "flight_connections") {
+      if (!value.IsSequence()) {
+        return arrow::Status::Invalid("config key 'flight_connections' must be a list");
+      }
+      config->flight_connections.clear();
+      for (size_t i = 0; i < value.size(); ++i) {
+        ARROW_ASSIGN_OR_RAISE(auto connection, ReadFlightConnection(value[i], i));
+        config->flight_connections.push_back(std::move(connection));
       }
     } else {
       return arrow::Status::Invalid("unknown config key '", key, "'");
@@ -161,6 +212,12 @@ arrow::Status ServerConfig::Validate() const {
   if (default_session_timeout <= 0) {
     return arrow::Status::Invalid("default_session_timeout must be > 0");
   }
+  if (max_prepared_statements_per_user < 0) {
+    return arrow::Status::Invalid("max_prepared_statements_per_user must be >= 0");
+  }
+  if (prepared_statements_lifetime_seconds < -1) {
+    return arrow::Status::Invalid("prepared_statements_lifetime_seconds must be >= -1");
+  }
   if (max_session_timeout < default_session_timeout) {
     return arrow::Status::Invalid("max_session_timeout must be >= default_session_timeout");
   }
@@ -173,6 +230,34 @@ arrow::Status ServerConfig::Validate() const {
     for (size_t j = 0; j < i; ++j) {
       if (users[i].name == users[j].name) {
         return arrow::Status::Invalid("user '", users[i].name, "' is configured twice");
+      }
+    }
+  }
+  for (size_t i = 0; i < flight_connections.size(); ++i) {
+    const auto& connection = flight_connections[i];
+    // arrow_flight() treats a first argument with "://" as a location, anything else as a name.
+    if (connection.name.find("://") != std::string::npos) {
+      return arrow::Status::Invalid("flight connection name '", connection.name,
+                                    "' must not contain '://'");
+    }
+    if (connection.location.find("://") == std::string::npos) {
+      return arrow::Status::Invalid("flight connection '", connection.name, "' has location '",
+                                    connection.location,
+                                    "', expected grpc://host:port or grpc+tls://host:port");
+    }
+    const bool tls = connection.location.rfind("grpc+tls://", 0) == 0;
+    if (!tls && (connection.tls_skip_verify || !connection.tls_root_certs_file.empty())) {
+      return arrow::Status::Invalid("flight connection '", connection.name,
+                                    "' sets TLS options but its location is not grpc+tls://");
+    }
+    if (connection.user.empty() && !connection.password.empty()) {
+      return arrow::Status::Invalid("flight connection '", connection.name,
+                                    "' has a password but no user");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (connection.name == flight_connections[j].name) {
+        return arrow::Status::Invalid("flight connection '", connection.name,
+                                      "' is configured twice");
       }
     }
   }
@@ -193,6 +278,12 @@ std::string ServerConfig::Describe() const {
       << " cancel_ticket_after_do_get=" << (cancel_ticket_after_do_get ? "true" : "false")
       << " default_session_timeout=" << default_session_timeout
       << " max_session_timeout=" << max_session_timeout << " max_batch_bytes=" << max_batch_bytes;
+  // Names and locations only: users and passwords of remote services stay out of the log.
+  out << " flight_connections=[";
+  for (size_t i = 0; i < flight_connections.size(); ++i) {
+    out << (i ? "," : "") << flight_connections[i].name << "=" << flight_connections[i].location;
+  }
+  out << "]";
   return out.str();
 }
 

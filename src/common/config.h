@@ -18,6 +18,21 @@ struct UserConfig {
   std::string password_sha256;
 };
 
+// A remote Arrow Flight service that SQL can read with arrow_flight('<name>', ...). The secrets
+// live here (the YAML file) so that they never have to be written into SQL text.
+struct FlightConnectionConfig {
+  std::string name;
+  // grpc://host:port, grpc+tcp://host:port or grpc+tls://host:port.
+  std::string location;
+  // Basic authentication when non-empty (the password may be empty).
+  std::string user;
+  std::string password;
+  // PEM file of the certificates that sign the service's TLS certificate; empty: system roots.
+  std::string tls_root_certs_file;
+  // Accept any server certificate (testing only).
+  bool tls_skip_verify = false;
+};
+
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 9090;
@@ -29,6 +44,11 @@ struct ServerConfig {
   bool cancel_ticket_after_do_get = false;
   int64_t default_session_timeout = 60;
   int64_t max_session_timeout = 3600;
+  // Open prepared statements per user; 0 = no limit.
+  int64_t max_prepared_statements_per_user = 100;
+  // > 0: a prepared statement expires this long after its last use; 0 or -1: it does not expire
+  // (-1 will tie session-bound statements to their session once sessions exist).
+  int64_t prepared_statements_lifetime_seconds = -1;
 
   // Results are sent in record batches of at most about this many bytes (Go clients default to
   // a 4 MiB receive limit, so stay well below it).
@@ -37,6 +57,8 @@ struct ServerConfig {
   int64_t max_command_bytes = 16 * 1024 * 1024;
   // Seconds given to in-flight calls at shutdown before they are cancelled.
   int64_t shutdown_grace_seconds = 5;
+  // Remote Flight services for the arrow_flight() table function.
+  std::vector<FlightConnectionConfig> flight_connections;
 
   // True when the host is a loopback address (127.0.0.0/8, ::1 or localhost).
   bool ListensOnLoopbackOnly() const;

@@ -2,6 +2,7 @@
 
 #include <arrow/c/bridge.h>
 
+#include "engine/arrow_flight_function.h"
 #include "engine/handles.h"
 #include "engine/query_stream.h"
 
@@ -17,7 +18,8 @@ arrow::Status StatusFromErrorData(duckdb_error_data error) {
   return status;
 }
 
-arrow::Result<std::shared_ptr<Database>> Database::Open(const std::string& path) {
+arrow::Result<std::shared_ptr<Database>> Database::Open(const std::string& path,
+                                                        const DatabaseOptions& options) {
   duckdb_database handle = nullptr;
   char* error = nullptr;
   if (duckdb_open_ext(path.c_str(), &handle, nullptr, &error) == DuckDBError) {
@@ -26,13 +28,22 @@ arrow::Result<std::shared_ptr<Database>> Database::Open(const std::string& path)
     if (error) duckdb_free(error);
     return status;
   }
-  return std::shared_ptr<Database>(new Database(handle, path));
+  auto database = std::shared_ptr<Database>(new Database(handle, path));
+  if (duckdb_connect(database->handle_, &database->functions_) == DuckDBError) {
+    return arrow::Status::IOError("cannot open a DuckDB connection");
+  }
+  ARROW_RETURN_NOT_OK(
+      RegisterArrowFlightFunction(database->functions_, options.flight_connections));
+  return database;
 }
 
 Database::Database(duckdb_database handle, std::string path)
     : handle_(handle), path_(std::move(path)) {}
 
-Database::~Database() { duckdb_close(&handle_); }
+Database::~Database() {
+  if (functions_ != nullptr) duckdb_disconnect(&functions_);
+  duckdb_close(&handle_);
+}
 
 arrow::Result<std::shared_ptr<Connection>> Database::Connect() {
   duckdb_connection connection = nullptr;

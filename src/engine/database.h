@@ -10,16 +10,25 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "common/config.h"
 
 namespace quiver::engine {
 
 class Connection;
 
+struct DatabaseOptions {
+  // Remote Flight services that arrow_flight('<name>', ...) can read.
+  std::vector<FlightConnectionConfig> flight_connections;
+};
+
 // Owns a duckdb_database. Thread-safe: connections may be opened from any thread.
 class Database : public std::enable_shared_from_this<Database> {
  public:
-  // `path` is a DuckDB file or ":memory:".
-  static arrow::Result<std::shared_ptr<Database>> Open(const std::string& path);
+  // `path` is a DuckDB file or ":memory:". Registers Quiver's table functions (arrow_flight).
+  static arrow::Result<std::shared_ptr<Database>> Open(const std::string& path,
+                                                       const DatabaseOptions& options = {});
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -34,6 +43,9 @@ class Database : public std::enable_shared_from_this<Database> {
   Database(duckdb_database handle, std::string path);
   duckdb_database handle_;
   std::string path_;
+  // Registers Quiver's table functions and stays open for them (arrow_flight converts data
+  // with it); closed before the database.
+  duckdb_connection functions_ = nullptr;
 };
 
 // What running SQL produced.

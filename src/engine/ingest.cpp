@@ -120,28 +120,40 @@ class ProjectingReader : public arrow::RecordBatchReader {
   std::shared_ptr<arrow::Schema> schema_;
 };
 
+// Runs CREATE TABLE ... AS and returns the rows it wrote, which DuckDB reports as a result row
+// ("Count") rather than as rows changed.
+arrow::Result<int64_t> CreateTableAs(Connection& connection, const std::string& statement) {
+  ARROW_ASSIGN_OR_RAISE(auto created, connection.Query(statement, StreamOptions{}));
+  ARROW_ASSIGN_OR_RAISE(auto count, created->ToTable());
+  if (count->num_columns() != 1 || count->num_rows() != 1) return 0;
+  ARROW_ASSIGN_OR_RAISE(auto rows, count->column(0)->GetScalar(0));
+  ARROW_ASSIGN_OR_RAISE(rows, rows->CastTo(arrow::int64()));
+  return rows->is_valid ? std::static_pointer_cast<arrow::Int64Scalar>(rows)->value : 0;
+}
+
 }  // namespace
 
 arrow::Result<int64_t> Ingest(Connection& connection, const IngestTarget& target,
                               std::shared_ptr<arrow::RecordBatchReader> reader) {
   static std::atomic<uint64_t> counter{0};
   const std::string table = sql::QuoteQualifiedName(target.table_path);
-  ARROW_ASSIGN_OR_RAISE(bool exists, TableExists(connection, target.table_path));
+  // Temporary tables live in DuckDB's `temp` catalog.
+  const std::vector<std::string> lookup =
+      target.temporary ? std::vector<std::string>{"temp", "main", target.table_path.back()}
+                       : target.table_path;
+  ARROW_ASSIGN_OR_RAISE(bool exists, TableExists(connection, lookup));
   if (!exists && !target.create_if_missing) {
     return arrow::Status::ExecutionError("Table ", table, " does not exist");
   }
+  if (exists && target.if_exists == IngestTarget::IfExists::kFail) {
+    return arrow::Status::AlreadyExists("Table ", table, " already exists");
+  }
   StreamView view(connection, "__quiver_ingest_" + std::to_string(++counter));
-  if (!exists) {
+  if (!exists || target.if_exists == IngestTarget::IfExists::kReplace) {
     ARROW_RETURN_NOT_OK(view.Register(std::move(reader)));
-    // CREATE TABLE AS reports the rows it wrote as a result row ("Count"), not as rows changed.
-    ARROW_ASSIGN_OR_RAISE(
-        auto created, connection.Query("CREATE TABLE " + table + " AS SELECT * FROM " + view.name(),
-                                       StreamOptions{}));
-    ARROW_ASSIGN_OR_RAISE(auto count, created->ToTable());
-    if (count->num_columns() != 1 || count->num_rows() != 1) return 0;
-    ARROW_ASSIGN_OR_RAISE(auto rows, count->column(0)->GetScalar(0));
-    ARROW_ASSIGN_OR_RAISE(rows, rows->CastTo(arrow::int64()));
-    return rows->is_valid ? std::static_pointer_cast<arrow::Int64Scalar>(rows)->value : 0;
+    const std::string create = std::string(exists ? "CREATE OR REPLACE " : "CREATE ") +
+                               (target.temporary ? "TEMP TABLE " : "TABLE ");
+    return CreateTableAs(connection, create + table + " AS SELECT * FROM " + view.name());
   }
   ARROW_ASSIGN_OR_RAISE(auto table_schema, connection.Describe("SELECT * FROM " + table));
   ARROW_ASSIGN_OR_RAISE(auto columns, MatchColumns(*table_schema, *reader->schema(), target));

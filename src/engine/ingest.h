@@ -19,6 +19,11 @@ struct IngestTarget {
   std::vector<std::string> columns;
   // Create the table from the stream's schema when it does not exist.
   bool create_if_missing = false;
+  // What to do when the table exists: append (the default), fail, or replace it by the stream.
+  enum class IfExists { kAppend, kFail, kReplace };
+  IfExists if_exists = IfExists::kAppend;
+  // Create the table as a temporary table of this connection.
+  bool temporary = false;
 };
 
 // Inserts every batch of `reader` in one statement (all or nothing); returns the rows inserted.

@@ -3,10 +3,14 @@
 #include <arrow/c/bridge.h>
 #include <arrow/util/byte_size.h>
 
+#include "engine/arrow_flight_function.h"
+
 namespace quiver::engine {
 
 arrow::Result<SqlStatements> SqlStatements::Parse(duckdb_connection connection,
                                                   const std::string& sql) {
+  // Every SQL text passes here: the four-argument form of arrow_flight() is a macro (see there).
+  DefineArrowFlightMacro(connection, sql);
   SqlStatements statements;
   statements.connection_ = connection;
   statements.count_ =
@@ -57,18 +61,23 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options
 
 arrow::Result<std::shared_ptr<QueryStream>> QueryStream::Start(
     std::shared_ptr<Connection> connection, const std::string& sql, const StreamOptions& options) {
-  auto stream = std::shared_ptr<QueryStream>(new QueryStream());
-  stream->connection_ = std::move(connection);
-  stream->options_ = options;
-  duckdb_connection handle = stream->connection_->handle();
-
-  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(handle, sql));
+  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(connection->handle(), sql));
   for (idx_t i = 0; i + 1 < statements.size(); ++i) {
     ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(i));
     ARROW_RETURN_NOT_OK(RunToCompletion(statement));
   }
-  ARROW_ASSIGN_OR_RAISE(stream->prepared_, statements.Prepare(statements.size() - 1));
-  if (duckdb_pending_prepared_streaming(stream->prepared_.get(), stream->pending_.out()) ==
+  ARROW_ASSIGN_OR_RAISE(auto last, statements.Prepare(statements.size() - 1));
+  return Run(std::move(connection), std::make_shared<PreparedStatement>(std::move(last)), options);
+}
+
+arrow::Result<std::shared_ptr<QueryStream>> QueryStream::Run(
+    std::shared_ptr<Connection> connection, std::shared_ptr<PreparedStatement> prepared,
+    const StreamOptions& options) {
+  auto stream = std::shared_ptr<QueryStream>(new QueryStream());
+  stream->connection_ = std::move(connection);
+  stream->prepared_ = std::move(prepared);
+  stream->options_ = options;
+  if (duckdb_pending_prepared_streaming(stream->prepared_->get(), stream->pending_.out()) ==
       DuckDBError) {
     const char* error = duckdb_pending_error(stream->pending_.get());
     return arrow::Status::ExecutionError(error ? error : "cannot start query");

@@ -44,6 +44,10 @@ class QueryStream : public arrow::RecordBatchReader {
   static arrow::Result<std::shared_ptr<QueryStream>> Start(std::shared_ptr<Connection> connection,
                                                            const std::string& sql,
                                                            const StreamOptions& options);
+  // Streams the result of a prepared statement (with its parameters already bound).
+  static arrow::Result<std::shared_ptr<QueryStream>> Run(
+      std::shared_ptr<Connection> connection, std::shared_ptr<PreparedStatement> prepared,
+      const StreamOptions& options);
 
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
   arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override;
@@ -53,7 +57,7 @@ class QueryStream : public arrow::RecordBatchReader {
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> NextChunk();
 
   std::shared_ptr<Connection> connection_;
-  PreparedStatement prepared_;
+  std::shared_ptr<PreparedStatement> prepared_;
   PendingResult pending_;
   QueryResult result_;
   ArrowOptions arrow_options_;

@@ -8,17 +8,16 @@
 #include "engine/ingest.h"
 #include "server/auth/auth_middleware.h"
 #include "server/errors.h"
+#include "server/flight_sql/envelope.h"
 #include "server/protocol/descriptor.h"
+#include "server/protocol/put_stream.h"
+#include "server/results/flight_info_builder.h"
 
 namespace quiver::server {
 
 namespace flight = arrow::flight;
 
 namespace {
-
-// A result is split into endpoints of about this size so that clients can fetch them in
-// parallel, and so that one DoGet never has to hold more than this in flight.
-constexpr int64_t kEndpointBytes = 64 * 1024 * 1024;
 
 constexpr const char* kCancelFlightInfo = "CancelFlightInfo";
 constexpr const char* kRenewFlightEndpoint = "RenewFlightEndpoint";
@@ -37,27 +36,11 @@ class ClientErrorReader : public arrow::RecordBatchReader {
   std::shared_ptr<arrow::RecordBatchReader> source_;
 };
 
-// Reads the record batches of a DoPut stream, skipping metadata-only messages.
-class PutStreamReader : public arrow::RecordBatchReader {
- public:
-  PutStreamReader(flight::FlightMessageReader* reader, std::shared_ptr<arrow::Schema> schema)
-      : reader_(reader), schema_(std::move(schema)) {}
-
-  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
-  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
-    while (true) {
-      ARROW_ASSIGN_OR_RAISE(auto chunk, reader_->Next());
-      if (chunk.data || !chunk.app_metadata) {
-        *batch = std::move(chunk.data);
-        return arrow::Status::OK();
-      }
-    }
-  }
-
- private:
-  flight::FlightMessageReader* reader_;
-  std::shared_ptr<arrow::Schema> schema_;
-};
+// The Flight SQL command in a CMD descriptor, if it holds one.
+std::optional<google::protobuf::Any> FlightSqlCommand(const flight::FlightDescriptor& descriptor) {
+  if (descriptor.type != flight::FlightDescriptor::CMD) return std::nullopt;
+  return flight_sql::ParseFlightSqlAny(descriptor.cmd);
+}
 
 }  // namespace
 
@@ -65,7 +48,8 @@ FlightService::FlightService(std::shared_ptr<engine::Database> database, const S
                              const Clock& clock)
     : database_(std::move(database)),
       config_(config),
-      tickets_(clock, std::chrono::seconds(config.tickets_lifetime_seconds)) {}
+      tickets_(clock, std::chrono::seconds(config.tickets_lifetime_seconds)),
+      flight_sql_(database_, config, tickets_, clock) {}
 
 arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightService::ExecuteToEndpoints(
     const flight::ServerCallContext& context, const std::string& sql,
@@ -73,41 +57,8 @@ arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightService::ExecuteToEndpo
   ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
   ARROW_ASSIGN_OR_RAISE(auto reader,
                         connection->Query(sql, {.max_batch_bytes = config_.max_batch_bytes}));
-  std::vector<flight::FlightEndpoint> endpoints;
-  int64_t total_rows = 0;
-  int64_t total_bytes = 0;
-  auto piece = std::make_shared<results::StoredResult>();
-  auto store_piece = [&]() {
-    auto issued = tickets_.Add(piece);
-    flight::FlightEndpoint endpoint;
-    endpoint.ticket.ticket = issued.ticket;
-    if (issued.expires) endpoint.expiration_time = *issued.expires;
-    endpoints.push_back(std::move(endpoint));
-  };
-  piece->schema = reader->schema();
-  while (true) {
-    // The client gave up (or the server is shutting down): stop reading the result.
-    if (context.is_cancelled()) return arrow::Status::Cancelled("GetFlightInfo was cancelled");
-    ARROW_ASSIGN_OR_RAISE(auto batch, reader->Next());
-    if (!batch) break;
-    const int64_t bytes = arrow::util::TotalBufferSize(*batch);
-    piece->rows += batch->num_rows();
-    piece->bytes += bytes;
-    total_rows += batch->num_rows();
-    total_bytes += bytes;
-    piece->batches.push_back(std::move(batch));
-    if (piece->bytes >= kEndpointBytes) {
-      store_piece();
-      piece = std::make_shared<results::StoredResult>();
-      piece->schema = reader->schema();
-    }
-  }
-  // Every result has at least one endpoint, even when it has no rows.
-  if (piece->rows > 0 || endpoints.empty()) store_piece();
-  ARROW_ASSIGN_OR_RAISE(
-      auto info, flight::FlightInfo::Make(*reader->schema(), descriptor, endpoints, total_rows,
-                                          total_bytes, /*ordered=*/true));
-  return std::make_unique<flight::FlightInfo>(std::move(info));
+  return results::StoreAsFlightInfo(tickets_, *reader, reader->schema(), descriptor,
+                                    [&context] { return context.is_cancelled(); });
 }
 
 arrow::Status FlightService::ListFlights(const flight::ServerCallContext& context,
@@ -139,6 +90,10 @@ arrow::Status FlightService::GetFlightInfo(const flight::ServerCallContext& cont
                                            const flight::FlightDescriptor& request,
                                            std::unique_ptr<flight::FlightInfo>* info) {
   return ToClientStatus([&]() -> arrow::Status {
+    if (auto command = FlightSqlCommand(request)) {
+      ARROW_ASSIGN_OR_RAISE(*info, flight_sql_.GetFlightInfo(context, *command, request));
+      return arrow::Status::OK();
+    }
     ARROW_ASSIGN_OR_RAISE(auto read,
                           protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
     ARROW_ASSIGN_OR_RAISE(*info, ExecuteToEndpoints(context, read.sql, request));
@@ -150,6 +105,11 @@ arrow::Status FlightService::GetSchema(const flight::ServerCallContext& context,
                                        const flight::FlightDescriptor& request,
                                        std::unique_ptr<flight::SchemaResult>* schema) {
   return ToClientStatus([&]() -> arrow::Status {
+    if (auto command = FlightSqlCommand(request)) {
+      ARROW_ASSIGN_OR_RAISE(auto result_schema, flight_sql_.GetSchema(context, *command));
+      ARROW_ASSIGN_OR_RAISE(*schema, flight::SchemaResult::Make(*result_schema));
+      return arrow::Status::OK();
+    }
     ARROW_ASSIGN_OR_RAISE(auto read,
                           protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
     ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
@@ -186,6 +146,9 @@ arrow::Status FlightService::DoPut(const flight::ServerCallContext& context,
                                    std::unique_ptr<flight::FlightMessageReader> reader,
                                    std::unique_ptr<flight::FlightMetadataWriter> writer) {
   return ToClientStatus([&]() -> arrow::Status {
+    if (auto command = FlightSqlCommand(reader->descriptor())) {
+      return flight_sql_.DoPut(context, *command, *reader, *writer);
+    }
     ARROW_ASSIGN_OR_RAISE(
         auto put, protocol::DecodePutDescriptor(reader->descriptor(), config_.max_command_bytes));
     ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
@@ -197,7 +160,7 @@ arrow::Status FlightService::DoPut(const flight::ServerCallContext& context,
     engine::IngestTarget target{load.table_path, load.columns, load.create_if_missing};
     ARROW_ASSIGN_OR_RAISE(auto rows,
                           engine::Ingest(*connection, target,
-                                         std::make_shared<PutStreamReader>(reader.get(), schema)));
+                                         std::make_shared<protocol::PutStreamReader>(*reader, schema)));
     spdlog::debug("DoPut by '{}' wrote {} rows", auth::CallUser(context), rows);
     return arrow::Status::OK();
   }());
@@ -206,6 +169,7 @@ arrow::Status FlightService::DoPut(const flight::ServerCallContext& context,
 arrow::Status FlightService::ListActions(const flight::ServerCallContext& context,
                                          std::vector<flight::ActionType>* actions) {
   *actions = {flight::ActionType::kCancelFlightInfo, flight::ActionType::kRenewFlightEndpoint};
+  for (auto& type : flight_sql::FlightSqlService::ActionTypes()) actions->push_back(type);
   return arrow::Status::OK();
 }
 
@@ -233,16 +197,24 @@ arrow::Status FlightService::DoAction(const flight::ServerCallContext& context,
                                       std::unique_ptr<flight::ResultStream>* result) {
   return ToClientStatus([&]() -> arrow::Status {
     const std::string body = action.body ? action.body->ToString() : "";
-    std::string reply;
+    std::vector<std::string> replies;
     if (action.type == kCancelFlightInfo) {
-      ARROW_ASSIGN_OR_RAISE(reply, CancelFlightInfo(body));
+      ARROW_ASSIGN_OR_RAISE(auto reply, CancelFlightInfo(body));
+      replies.push_back(std::move(reply));
     } else if (action.type == kRenewFlightEndpoint) {
-      ARROW_ASSIGN_OR_RAISE(reply, RenewFlightEndpoint(body));
+      ARROW_ASSIGN_OR_RAISE(auto reply, RenewFlightEndpoint(body));
+      replies.push_back(std::move(reply));
     } else {
-      return arrow::Status::NotImplemented(action.type, " is not supported");
+      ARROW_ASSIGN_OR_RAISE(auto flight_sql_replies, flight_sql_.DoAction(context, action));
+      if (!flight_sql_replies) {
+        return arrow::Status::NotImplemented(action.type, " is not supported");
+      }
+      replies = std::move(*flight_sql_replies);
     }
-    std::vector<flight::Result> results(1);
-    results[0].body = arrow::Buffer::FromString(std::move(reply));
+    std::vector<flight::Result> results(replies.size());
+    for (size_t i = 0; i < replies.size(); ++i) {
+      results[i].body = arrow::Buffer::FromString(std::move(replies[i]));
+    }
     *result = std::make_unique<flight::SimpleResultStream>(std::move(results));
     return arrow::Status::OK();
   }());

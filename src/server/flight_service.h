@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "engine/database.h"
+#include "server/flight_sql/flight_sql_service.h"
 #include "server/results/ticket_store.h"
 
 namespace quiver::server {
@@ -51,6 +52,7 @@ class FlightService : public arrow::flight::FlightServerBase {
   std::shared_ptr<engine::Database> database_;
   const ServerConfig config_;
   results::TicketStore tickets_;
+  flight_sql::FlightSqlService flight_sql_;
 };
 
 }  // namespace quiver::server

@@ -29,7 +29,9 @@ arrow::Status RunServer(const ServerConfig& config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  ARROW_ASSIGN_OR_RAISE(auto database, engine::Database::Open(config.database));
+  ARROW_ASSIGN_OR_RAISE(auto database,
+                        engine::Database::Open(config.database,
+                                               {.flight_connections = config.flight_connections}));
   static SystemClock clock;
   auto users = std::make_shared<auth::UserStore>(config.users);
   auto tokens = std::make_shared<auth::TokenStore>(

@@ -220,7 +220,8 @@ def test_list_flights_lists_tables(client, options):
 
 def test_list_actions_and_cancel(client, options):
     actions = {a.type for a in client.list_actions(options=options)}
-    assert actions == {"CancelFlightInfo", "RenewFlightEndpoint"}
+    assert actions == {"CancelFlightInfo", "RenewFlightEndpoint", "CreatePreparedStatement",
+                       "ClosePreparedStatement", "BeginTransaction", "EndTransaction", "CancelQuery"}
     info = client.get_flight_info(flight.FlightDescriptor.for_command("SELECT 1"), options)
     request = wire.cancel_flight_info_request(info.serialize())
     results = list(client.do_action(flight.Action("CancelFlightInfo", request), options))

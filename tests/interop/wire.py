@@ -79,3 +79,63 @@ def flight_data(descriptor: bytes = b"", header: bytes = b"", body: bytes = b"")
 def path_descriptor(*parts: str) -> bytes:
     """FlightDescriptor{type = PATH (1), path = 3}."""
     return field_varint(1, 1) + b"".join(field_bytes(3, p.encode()) for p in parts)
+
+
+# arrow.flight.protocol.sql messages (field numbers from the Flight SQL specification).
+SQL = "arrow.flight.protocol.sql."
+
+
+def statement_query(query: str, transaction_id: bytes = b"") -> bytes:
+    body = field_bytes(1, query.encode())
+    if transaction_id:
+        body += field_bytes(2, transaction_id)
+    return any_message(SQL + "CommandStatementQuery", body)
+
+
+def statement_update(query: str) -> bytes:
+    return any_message(SQL + "CommandStatementUpdate", field_bytes(1, query.encode()))
+
+
+def get_sql_info(*ids: int) -> bytes:
+    return any_message(SQL + "CommandGetSqlInfo", b"".join(field_varint(1, i) for i in ids))
+
+
+def command(name: str, body: bytes = b"") -> bytes:
+    return any_message(SQL + name, body)
+
+
+def prepared_query(handle: bytes) -> bytes:
+    return any_message(SQL + "CommandPreparedStatementQuery", field_bytes(1, handle))
+
+
+def create_prepared_request(query: str, wrapped: bool = True) -> bytes:
+    body = field_bytes(1, query.encode())
+    return any_message(SQL + "ActionCreatePreparedStatementRequest", body) if wrapped else body
+
+
+def close_prepared_request(handle: bytes, wrapped: bool = True) -> bytes:
+    body = field_bytes(1, handle)
+    return any_message(SQL + "ActionClosePreparedStatementRequest", body) if wrapped else body
+
+
+def fields(data: bytes) -> dict:
+    """Length-delimited and varint fields of a flat message: {number: value} (last one wins)."""
+    out = {}
+    pos = 0
+    while pos < len(data):
+        key, pos = _read_varint(data, pos)
+        if key & 7 == 0:
+            out[key >> 3], pos = _read_varint(data, pos)
+        elif key & 7 == 2:
+            length, pos = _read_varint(data, pos)
+            out[key >> 3] = data[pos:pos + length]
+            pos += length
+        else:
+            raise ValueError("unsupported wire type")
+    return out
+
+
+def unpack_any(data: bytes) -> tuple:
+    """(type name, value bytes) of a google.protobuf.Any."""
+    parts = fields(data)
+    return parts[1].decode().rsplit("/", 1)[-1], parts.get(2, b"")

@@ -418,5 +418,92 @@ TEST(DescribeTest, AnonymousAccessIsMentioned) {
   EXPECT_TRUE(Contains(text, "'default'")) << text;
 }
 
+// ---------------------------------------------------------------------------------------------
+// flight_connections
+
+constexpr const char* kFlightConnections = R"(
+flight_connections:
+  - name: warehouse
+    location: grpc+tls://flight.example.com:443
+    user: etl
+    password: "Flight-Secret-9"
+    tls_root_certs_file: /etc/quiver/ca.pem
+    tls_skip_verify: true
+  - name: local
+    location: grpc://127.0.0.1:9091
+)";
+
+TEST(FlightConnectionsTest, AllKeysAreRead) {
+  ServerConfig config;
+  ASSERT_TRUE(ApplyYamlText(kFlightConnections, &config).ok());
+  ASSERT_EQ(config.flight_connections.size(), 2u);
+  const auto& warehouse = config.flight_connections[0];
+  EXPECT_EQ(warehouse.name, "warehouse");
+  EXPECT_EQ(warehouse.location, "grpc+tls://flight.example.com:443");
+  EXPECT_EQ(warehouse.user, "etl");
+  EXPECT_EQ(warehouse.password, "Flight-Secret-9");
+  EXPECT_EQ(warehouse.tls_root_certs_file, "/etc/quiver/ca.pem");
+  EXPECT_TRUE(warehouse.tls_skip_verify);
+  const auto& local = config.flight_connections[1];
+  EXPECT_EQ(local.location, "grpc://127.0.0.1:9091");
+  EXPECT_TRUE(local.user.empty());
+  EXPECT_FALSE(local.tls_skip_verify);
+  EXPECT_TRUE(config.Validate().ok()) << config.Validate().ToString();
+}
+
+TEST(FlightConnectionsTest, UnknownAndMissingKeysAreNamed) {
+  ServerConfig config;
+  auto status = ApplyYamlText(
+      "flight_connections:\n  - name: a\n    location: grpc://h:1\n    passwd: x\n", &config);
+  EXPECT_TRUE(Contains(status.message(), "unknown config key 'flight_connections[0].passwd'"))
+      << status.ToString();
+  status = ApplyYamlText("flight_connections:\n  - location: grpc://h:1\n", &config);
+  EXPECT_TRUE(Contains(status.message(), "'flight_connections[0].name' is missing"))
+      << status.ToString();
+  status = ApplyYamlText("flight_connections:\n  - name: a\n", &config);
+  EXPECT_TRUE(Contains(status.message(), "'flight_connections[0].location' is missing"))
+      << status.ToString();
+  status = ApplyYamlText("flight_connections: grpc://h:1\n", &config);
+  EXPECT_TRUE(Contains(status.message(), "'flight_connections' must be a list"))
+      << status.ToString();
+  status = ApplyYamlText(
+      "flight_connections:\n  - name: a\n    location: grpc://h:1\n    tls_skip_verify: maybe\n",
+      &config);
+  EXPECT_TRUE(Contains(status.message(), "'flight_connections[0].tls_skip_verify'"))
+      << status.ToString();
+}
+
+TEST(FlightConnectionsTest, ValidateChecksNamesLocationsAndTls) {
+  auto invalid = [](const std::string& yaml) {
+    ServerConfig config;
+    EXPECT_TRUE(ApplyYamlText(yaml, &config).ok()) << yaml;
+    return config.Validate().message();
+  };
+  EXPECT_TRUE(Contains(invalid("flight_connections:\n  - {name: a, location: 'h:1'}\n"),
+                       "expected grpc://host:port"));
+  EXPECT_TRUE(Contains(
+      invalid("flight_connections:\n  - {name: 'grpc://x', location: 'grpc://h:1'}\n"),
+      "must not contain '://'"));
+  EXPECT_TRUE(Contains(invalid("flight_connections:\n  - {name: a, location: 'grpc://h:1', "
+                               "tls_skip_verify: true}\n"),
+                       "not grpc+tls://"));
+  EXPECT_TRUE(Contains(
+      invalid("flight_connections:\n  - {name: a, location: 'grpc://h:1', password: x}\n"),
+      "has a password but no user"));
+  EXPECT_TRUE(Contains(invalid("flight_connections:\n  - {name: a, location: 'grpc://h:1'}\n"
+                               "  - {name: a, location: 'grpc://h:2'}\n"),
+                       "'a' is configured twice"));
+}
+
+TEST(FlightConnectionsTest, DescribeShowsLocationsButNoCredentials) {
+  ServerConfig config;
+  ASSERT_TRUE(ApplyYamlText(kFlightConnections, &config).ok());
+  const std::string text = config.Describe();
+  EXPECT_TRUE(Contains(text, "warehouse=grpc+tls://flight.example.com:443")) << text;
+  EXPECT_TRUE(Contains(text, "local=grpc://127.0.0.1:9091")) << text;
+  EXPECT_FALSE(Contains(text, "Flight-Secret-9")) << text;
+  EXPECT_FALSE(Contains(text, "etl")) << text;
+}
+
 }  // namespace
 }  // namespace quiver

@@ -1,0 +1,66 @@
+// Flight SQL: the commands that arrive as google.protobuf.Any in descriptors, DoPut and DoAction,
+// answered on the engine. FlightService hands every Flight SQL request to this class.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/flight/server.h>
+#include <google/protobuf/any.pb.h>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "engine/database.h"
+#include "server/flight_sql/prepared_statements.h"
+#include "server/flight_sql/sql_info.h"
+#include "server/flight_sql/transactions.h"
+#include "server/results/ticket_store.h"
+
+namespace quiver::flight_sql {
+
+class FlightSqlService {
+ public:
+  FlightSqlService(std::shared_ptr<engine::Database> database, const ServerConfig& config,
+                   results::TicketStore& tickets, const Clock& clock);
+
+  arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> GetFlightInfo(
+      const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command,
+      const arrow::flight::FlightDescriptor& descriptor);
+  arrow::Result<std::shared_ptr<arrow::Schema>> GetSchema(
+      const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command);
+  arrow::Status DoPut(const arrow::flight::ServerCallContext& context,
+                      const google::protobuf::Any& command,
+                      arrow::flight::FlightMessageReader& reader,
+                      arrow::flight::FlightMetadataWriter& writer);
+  // The result bodies of a Flight SQL action; nullopt when `action.type` is not one.
+  arrow::Result<std::optional<std::vector<std::string>>> DoAction(
+      const arrow::flight::ServerCallContext& context, const arrow::flight::Action& action);
+
+  static std::vector<arrow::flight::ActionType> ActionTypes();
+
+ private:
+  // The connection a call runs on: a transaction's (held exclusively) or a fresh one.
+  struct CallConnection {
+    std::shared_ptr<engine::Connection> connection;
+    std::optional<ConnectionLease> lease;
+  };
+  arrow::Result<CallConnection> ConnectionFor(const std::optional<std::string>& transaction_id,
+                                              const std::string& user);
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> RunCommand(
+      const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command,
+      std::shared_ptr<arrow::Schema>* announced_schema);
+  const SqlInfoContext& SqlInfo();
+
+  std::shared_ptr<engine::Database> database_;
+  const ServerConfig config_;
+  results::TicketStore& tickets_;
+  TransactionStore transactions_;
+  PreparedStatementStore prepared_;
+  std::once_flag sql_info_once_;
+  SqlInfoContext sql_info_;
+};
+
+}  // namespace quiver::flight_sql
