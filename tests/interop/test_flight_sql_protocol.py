@@ -242,3 +242,46 @@ def test_unsupported_commands_and_actions(alice, secured):
         client.get_flight_info(flight.FlightDescriptor.for_command(
             wire.statement_query("SELECT 1", transaction_id=b"~TXN-unknown")), options)
     assert_still_serving(secured, options)
+
+
+def test_undecodable_and_unknown_flight_sql_messages(alice, secured):
+    client, options = alice
+    garbage = wire.any_message(wire.SQL + "CommandStatementQuery", b"\xff\xff\xff\xff")
+    with pytest.raises(pa.ArrowInvalid, match="Could not deserialize CommandStatementQuery"):
+        client.get_flight_info(flight.FlightDescriptor.for_command(garbage), options)
+    unknown = wire.any_message(wire.SQL + "CommandDoesNotExist", b"")
+    with pytest.raises(pa.ArrowNotImplementedError, match="Command is not implemented: CommandDoesNotExist"):
+        client.get_flight_info(flight.FlightDescriptor.for_command(unknown), options)
+    with pytest.raises(pa.ArrowNotImplementedError, match="CommandDoesNotExist"):
+        writer, _ = client.do_put(flight.FlightDescriptor.for_command(unknown), pa.schema([]), options)
+        writer.close()
+    with pytest.raises(pa.ArrowInvalid, match="Could not deserialize"):
+        action(client, options, "CreatePreparedStatement", b"\xff\xff\xff")
+    assert_still_serving(secured, options)
+
+
+def test_several_parameter_rows_run_once_per_row(alice):
+    client, options = alice
+    update(client, options, "CREATE TABLE many (n INTEGER, s VARCHAR)")
+    reply = action(client, options, "CreatePreparedStatement", wire.create_prepared_request("INSERT INTO many VALUES (?, ?)"))
+    result = wire.fields(wire.unpack_any(reply[0])[1])
+    assert result[4] == 1  # is_update
+    handle = result[1]
+    rows = pa.record_batch({"n": [1, 2, 3], "s": ["a", None, "c"]})
+    descriptor = flight.FlightDescriptor.for_command(wire.command("CommandPreparedStatementUpdate", wire.field_bytes(1, handle)))
+    writer, reader = client.do_put(descriptor, rows.schema, options)
+    writer.write_batch(rows)
+    writer.done_writing()
+    assert wire.read_varint_field(reader.read().to_pybytes(), 1) == 3
+    writer.close()
+
+    query = action(client, options, "CreatePreparedStatement",
+                   wire.create_prepared_request("SELECT s FROM many WHERE n = ?"))
+    query_handle = wire.fields(wire.unpack_any(query[0])[1])[1]
+    descriptor = flight.FlightDescriptor.for_command(wire.prepared_query(query_handle))
+    keys = pa.record_batch({"n": pa.array([3, 1], pa.int32())})
+    writer, _ = client.do_put(descriptor, keys.schema, options)
+    writer.write_batch(keys)
+    writer.close()
+    info = client.get_flight_info(descriptor, options)
+    assert client.do_get(info.endpoints[0].ticket, options).read_all().column("s").to_pylist() == ["c", "a"]
