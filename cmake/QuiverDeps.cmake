@@ -17,6 +17,10 @@ set_target_properties(arrow_wheel PROPERTIES IMPORTED_LOCATION "${ARROW_LIB}"
 add_library(arrow_flight_wheel SHARED IMPORTED GLOBAL)
 set_target_properties(arrow_flight_wheel PROPERTIES IMPORTED_LOCATION "${ARROW_FLIGHT_LIB}"
   INTERFACE_LINK_LIBRARIES arrow_wheel)
+file(GLOB PARQUET_LIB "${PYARROW_DIR}/libparquet.so.[0-9]*")
+add_library(parquet_wheel SHARED IMPORTED GLOBAL)
+set_target_properties(parquet_wheel PROPERTIES IMPORTED_LOCATION "${PARQUET_LIB}"
+  INTERFACE_LINK_LIBRARIES arrow_wheel)
 
 set(DUCKDB_DIR "${CMAKE_SOURCE_DIR}/.deps/duckdb")
 if(NOT EXISTS "${DUCKDB_DIR}/include/duckdb.h")

@@ -65,6 +65,40 @@ arrow::Result<UserConfig> ReadUser(const YAML::Node& node, size_t index) {
   return user;
 }
 
+arrow::Result<TokenConfig> ReadToken(const YAML::Node& node, size_t index) {
+  const std::string where = "tokens[" + std::to_string(index) + "]";
+  if (!node.IsMap()) return arrow::Status::Invalid("config key '", where, "' must be a mapping");
+  TokenConfig token;
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      return arrow::Status::Invalid("config key '", where, "' has a key that is not a string");
+    }
+    const auto key = entry.first.as<std::string>();
+    const auto path = where + "." + key;
+    if (key == "user") {
+      ARROW_ASSIGN_OR_RAISE(token.user, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "token") {
+      ARROW_ASSIGN_OR_RAISE(auto text, ReadScalar<std::string>(entry.second, path));
+      if (text.empty()) return arrow::Status::Invalid("config key '", path, "' must not be empty");
+      token.token_sha256 = Sha256Hex(text);
+    } else if (key == "token_sha256") {
+      ARROW_ASSIGN_OR_RAISE(auto digest, ReadScalar<std::string>(entry.second, path));
+      if (!IsHexDigest(digest)) {
+        return arrow::Status::Invalid("config key '", path, "' must be 64 hex digits");
+      }
+      std::transform(digest.begin(), digest.end(), digest.begin(), ::tolower);
+      token.token_sha256 = digest;
+    } else {
+      return arrow::Status::Invalid("unknown config key '", path, "'");
+    }
+  }
+  if (token.user.empty()) return arrow::Status::Invalid("config key '", where, ".user' is missing");
+  if (token.token_sha256.empty()) {
+    return arrow::Status::Invalid("config key '", where, "' needs 'token' or 'token_sha256'");
+  }
+  return token;
+}
+
 arrow::Result<FlightConnectionConfig> ReadFlightConnection(const YAML::Node& node, size_t index) {
   const std::string where = "flight_connections[" + std::to_string(index) + "]";
   if (!node.IsMap()) return arrow::Status::Invalid("config key '", where, "' must be a mapping");
@@ -99,6 +133,29 @@ arrow::Result<FlightConnectionConfig> ReadFlightConnection(const YAML::Node& nod
     return arrow::Status::Invalid("config key '", where, ".location' is missing");
   }
   return connection;
+}
+
+arrow::Status ReadTls(const YAML::Node& node, TlsConfig* tls) {
+  if (!node.IsMap()) return arrow::Status::Invalid("config key 'tls' must be a mapping");
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      return arrow::Status::Invalid("config key 'tls' has a key that is not a string");
+    }
+    const auto key = entry.first.as<std::string>();
+    const auto path = "tls." + key;
+    if (key == "enabled") {
+      ARROW_ASSIGN_OR_RAISE(tls->enabled, ReadScalar<bool>(entry.second, path));
+    } else if (key == "cert_file") {
+      ARROW_ASSIGN_OR_RAISE(tls->cert_file, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "key_file") {
+      ARROW_ASSIGN_OR_RAISE(tls->key_file, ReadScalar<std::string>(entry.second, path));
+    } else if (key == "client_ca_file") {
+      ARROW_ASSIGN_OR_RAISE(tls->client_ca_file, ReadScalar<std::string>(entry.second, path));
+    } else {
+      return arrow::Status::Invalid("unknown config key '", path, "'");
+    }
+  }
+  return arrow::Status::OK();
 }
 
 }  // namespace
@@ -145,10 +202,24 @@ arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config) 
       ARROW_ASSIGN_OR_RAISE(config->tickets_lifetime_seconds, ReadScalar<int64_t>(value, key));
     } else if (key == "cancel_ticket_after_do_get") {
       ARROW_ASSIGN_OR_RAISE(config->cancel_ticket_after_do_get, ReadScalar<bool>(value, key));
+    } else if (key == "tickets_memory_budget_bytes") {
+      ARROW_ASSIGN_OR_RAISE(config->tickets_memory_budget_bytes, ReadScalar<int64_t>(value, key));
+    } else if (key == "spill_directory") {
+      ARROW_ASSIGN_OR_RAISE(config->spill_directory, ReadScalar<std::string>(value, key));
     } else if (key == "default_session_timeout") {
       ARROW_ASSIGN_OR_RAISE(config->default_session_timeout, ReadScalar<int64_t>(value, key));
     } else if (key == "max_session_timeout") {
       ARROW_ASSIGN_OR_RAISE(config->max_session_timeout, ReadScalar<int64_t>(value, key));
+    } else if (key == "enable_arrow_close_session") {
+      ARROW_ASSIGN_OR_RAISE(config->enable_arrow_close_session, ReadScalar<bool>(value, key));
+    } else if (key == "poll_descriptors_lifetime_seconds") {
+      ARROW_ASSIGN_OR_RAISE(config->poll_descriptors_lifetime_seconds,
+                            ReadScalar<int64_t>(value, key));
+    } else if (key == "cancel_flight_descriptor_after_poll_flight_info") {
+      ARROW_ASSIGN_OR_RAISE(config->cancel_flight_descriptor_after_poll_flight_info,
+                            ReadScalar<bool>(value, key));
+    } else if (key == "tls") {
+      ARROW_RETURN_NOT_OK(ReadTls(value, &config->tls));
     } else if (key == "max_prepared_statements_per_user") {
       ARROW_ASSIGN_OR_RAISE(config->max_prepared_statements_per_user,
                             ReadScalar<int64_t>(value, key));
@@ -167,6 +238,13 @@ arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config) 
       for (size_t i = 0; i < value.size(); ++i) {
         ARROW_ASSIGN_OR_RAISE(auto user, ReadUser(value[i], i));
         config->users.push_back(std::move(user));
+      }
+    } else if (key == "tokens") {
+      if (!value.IsSequence()) return arrow::Status::Invalid("config key 'tokens' must be a list");
+      config->tokens.clear();
+      for (size_t i = 0; i < value.size(); ++i) {
+        ARROW_ASSIGN_OR_RAISE(auto token, ReadToken(value[i], i));
+        config->tokens.push_back(std::move(token));
       }
     } else if (key == "flight_connections") {
       if (!value.IsSequence()) {
@@ -209,8 +287,21 @@ arrow::Status ServerConfig::Validate() const {
   if (tickets_lifetime_seconds < 0) {
     return arrow::Status::Invalid("tickets_lifetime_seconds must be >= 0");
   }
+  // Whether spill_directory is writable is checked when the server creates its subdirectory.
+  if (tickets_memory_budget_bytes < 0) {
+    return arrow::Status::Invalid("tickets_memory_budget_bytes must be >= 0");
+  }
   if (default_session_timeout <= 0) {
     return arrow::Status::Invalid("default_session_timeout must be > 0");
+  }
+  if (poll_descriptors_lifetime_seconds < 0) {
+    return arrow::Status::Invalid("poll_descriptors_lifetime_seconds must be >= 0");
+  }
+  if (tls.enabled && (tls.cert_file.empty() || tls.key_file.empty())) {
+    return arrow::Status::Invalid("tls.enabled needs tls.cert_file and tls.key_file");
+  }
+  if (!tls.enabled && !tls.client_ca_file.empty()) {
+    return arrow::Status::Invalid("tls.client_ca_file needs tls.enabled");
   }
   if (max_prepared_statements_per_user < 0) {
     return arrow::Status::Invalid("max_prepared_statements_per_user must be >= 0");
@@ -231,6 +322,16 @@ arrow::Status ServerConfig::Validate() const {
       if (users[i].name == users[j].name) {
         return arrow::Status::Invalid("user '", users[i].name, "' is configured twice");
       }
+    }
+  }
+  for (const auto& token : tokens) {
+    // A token stands for a user that exists: one of `users`, or the implicit `default`.
+    const bool known = users.empty() ? token.user == "default"
+                                     : std::any_of(users.begin(), users.end(), [&](const auto& u) {
+                                         return u.name == token.user;
+                                       });
+    if (!known) {
+      return arrow::Status::Invalid("tokens: user '", token.user, "' is not a configured user");
     }
   }
   for (size_t i = 0; i < flight_connections.size(); ++i) {
@@ -276,9 +377,14 @@ std::string ServerConfig::Describe() const {
   out << "]" << (users.empty() ? " (anonymous access as 'default')" : "")
       << " tickets_lifetime_seconds=" << tickets_lifetime_seconds
       << " cancel_ticket_after_do_get=" << (cancel_ticket_after_do_get ? "true" : "false")
+      << " tickets_memory_budget_bytes=" << tickets_memory_budget_bytes
+      << " spill_directory=" << (spill_directory.empty() ? "(temporary)" : spill_directory)
       << " default_session_timeout=" << default_session_timeout
-      << " max_session_timeout=" << max_session_timeout << " max_batch_bytes=" << max_batch_bytes;
+      << " max_session_timeout=" << max_session_timeout << " max_batch_bytes=" << max_batch_bytes
+      << " tls=" << (tls.enabled ? "on" : "off")
+      << (tls.client_ca_file.empty() ? "" : " (client certificates required)");
   // Names and locations only: users and passwords of remote services stay out of the log.
+  out << " tokens=" << tokens.size();
   out << " flight_connections=[";
   for (size_t i = 0; i < flight_connections.size(); ++i) {
     out << (i ? "," : "") << flight_connections[i].name << "=" << flight_connections[i].location;

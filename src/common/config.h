@@ -18,6 +18,14 @@ struct UserConfig {
   std::string password_sha256;
 };
 
+// A static token that authenticates as `user` when sent in the `auth-token-bin` header or as
+// the payload of a Flight Handshake (the CloudQuery arrowflight destination does both). Only
+// its SHA-256 is kept, like passwords.
+struct TokenConfig {
+  std::string user;
+  std::string token_sha256;
+};
+
 // A remote Arrow Flight service that SQL can read with arrow_flight('<name>', ...). The secrets
 // live here (the YAML file) so that they never have to be written into SQL text.
 struct FlightConnectionConfig {
@@ -33,17 +41,43 @@ struct FlightConnectionConfig {
   bool tls_skip_verify = false;
 };
 
+// TLS for the Flight listener (clients use grpc+tls://); mutual TLS with a client CA.
+struct TlsConfig {
+  bool enabled = false;
+  std::string cert_file;       // PEM certificate chain
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // PEM CA bundle: when set, clients must present a certificate
+};
+
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 9090;
   std::string database = "quiver.duckdb";
   bool allow_anonymous = false;
   std::vector<UserConfig> users;
+  std::vector<TokenConfig> tokens;
 
   int64_t tickets_lifetime_seconds = 600;
   bool cancel_ticket_after_do_get = false;
+
+  // Ticket memory budget. Results kept for DoGet hold at most this many bytes in memory; the
+  // others are written to Arrow IPC files (0 = write them all).
+  int64_t tickets_memory_budget_bytes = int64_t{1024} * 1024 * 1024;
+  // Quiver writes those files to its own subdirectory quiver-spill-<pid>-<random> of this one,
+  // created at start-up and removed at shutdown. Empty: $TMPDIR, else /tmp.
+  std::string spill_directory;
+
+  // Idle seconds before a session or bearer token expires, unless the client asks for another
+  // session timeout (at most max_session_timeout).
   int64_t default_session_timeout = 60;
   int64_t max_session_timeout = 3600;
+  // Honour `x-clickhouse-session-close: 1`.
+  bool enable_arrow_close_session = true;
+  // Poll descriptors expire this long after their last use (0 = never).
+  int64_t poll_descriptors_lifetime_seconds = 600;
+  // Drop a poll descriptor once it has been answered.
+  bool cancel_flight_descriptor_after_poll_flight_info = false;
+  TlsConfig tls;
   // Open prepared statements per user; 0 = no limit.
   int64_t max_prepared_statements_per_user = 100;
   // > 0: a prepared statement expires this long after its last use; 0 or -1: it does not expire

@@ -10,6 +10,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "client/flight_reader.h"
 #include "engine/database.h"
@@ -116,6 +117,29 @@ std::optional<std::string> TextOf(duckdb_value raw) {
   return out;
 }
 
+// Column names DuckDB accepts: Arrow allows empty and repeated names, a DuckDB table has
+// neither (names differing only in case are repeats too). Repeats get a suffix, as DuckDB's own
+// readers do: a, a_1, a_2.
+std::vector<std::string> ColumnNames(const arrow::Schema& schema) {
+  auto lower = [](std::string text) {
+    for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  std::set<std::string> taken;
+  std::vector<std::string> names;
+  for (int i = 0; i < schema.num_fields(); ++i) {
+    const auto& field_name = schema.field(i)->name();
+    std::string name = field_name.empty() ? "column" + std::to_string(i) : field_name;
+    for (int suffix = 1; taken.count(lower(name)) > 0; ++suffix) {
+      name = (field_name.empty() ? "column" + std::to_string(i) : field_name) + "_" +
+             std::to_string(suffix);
+    }
+    taken.insert(lower(name));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bind: find the service, read the schema, declare the columns.
 
@@ -167,7 +191,7 @@ arrow::Status Resolve(const FunctionInfo& function, const std::string& location,
   if (user) bind->source.user = *user;
   if (password) bind->source.password = *password;
   if (bind->source.user.empty() && !bind->source.password.empty()) {
-    return arrow::Status::Invalid(bind->prefix, "a password needs a user");
+    return arrow::Status::Invalid("a password needs a user");
   }
   return arrow::Status::OK();
 }
@@ -202,11 +226,9 @@ arrow::Status BindColumns(duckdb_bind_info info, BindData* bind) {
                                               "): " + duck.status().message()));
   }
   bind->duck = std::move(*duck);
-  for (int i = 0; i < bind->schema->num_fields(); ++i) {
-    const auto& name = bind->schema->field(i)->name();
-    duckdb_bind_add_result_column(
-        info, name.empty() ? ("column" + std::to_string(i)).c_str() : name.c_str(),
-        bind->duck.types[i].get());
+  const auto names = ColumnNames(*bind->schema);
+  for (size_t i = 0; i < names.size(); ++i) {
+    duckdb_bind_add_result_column(info, names[i].c_str(), bind->duck.types[i].get());
   }
   return arrow::Status::OK();
 }

@@ -1,4 +1,5 @@
-// `quiver`: the command-line entry point. `quiver serve` runs the Flight SQL server.
+// `quiver`: the command-line entry point. `quiver serve` runs the Flight SQL server; `quiver sql`,
+// `put`, `get`, `tables` and `schema` are a client for any Flight SQL server (src/client/).
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "client/cli.h"
 #include "common/config.h"
 #include "server/server_runner.h"
 
@@ -103,7 +105,9 @@ int main(int argc, char** argv) {
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand("serve", "Run the Flight server");
   AddServeFlags(serve, &serve_flags);
+  quiver::client::ClientCommands client_commands(&app);
   CLI11_PARSE(app, argc, argv);
+  if (auto code = client_commands.Run()) return *code;
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   if (serve_flags.log_level) {

@@ -7,10 +7,13 @@
 #include "engine/catalog.h"
 #include "engine/ingest.h"
 #include "server/auth/auth_middleware.h"
+#include "common/random_id.h"
 #include "server/errors.h"
 #include "server/flight_sql/envelope.h"
 #include "server/protocol/descriptor.h"
 #include "server/protocol/put_stream.h"
+#include "server/session/session_middleware.h"
+#include "server/session/session_options.h"
 #include "server/results/flight_info_builder.h"
 
 namespace quiver::server {
@@ -45,18 +48,26 @@ std::optional<google::protobuf::Any> FlightSqlCommand(const flight::FlightDescri
 }  // namespace
 
 FlightService::FlightService(std::shared_ptr<engine::Database> database, const ServerConfig& config,
-                             const Clock& clock)
+                             const Clock& clock,
+                             std::shared_ptr<session::SessionStore> sessions)
     : database_(std::move(database)),
       config_(config),
+      sessions_(std::move(sessions)),
       tickets_(clock, std::chrono::seconds(config.tickets_lifetime_seconds)),
-      flight_sql_(database_, config, tickets_, clock) {}
+      flight_sql_(database_, config, tickets_, clock),
+      cloudquery_(database_, config, tickets_) {}
+
+arrow::Result<session::CallConnection> FlightService::ConnectionFor(
+    const flight::ServerCallContext& context) {
+  return session::ConnectionForCall(*database_, session::CallSession(context));
+}
 
 arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightService::ExecuteToEndpoints(
     const flight::ServerCallContext& context, const std::string& sql,
     const flight::FlightDescriptor& descriptor) {
-  ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
+  ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context));
   ARROW_ASSIGN_OR_RAISE(auto reader,
-                        connection->Query(sql, {.max_batch_bytes = config_.max_batch_bytes}));
+                        call.connection->Query(sql, {.max_batch_bytes = config_.max_batch_bytes}));
   return results::StoreAsFlightInfo(tickets_, *reader, reader->schema(), descriptor,
                                     [&context] { return context.is_cancelled(); });
 }
@@ -66,8 +77,8 @@ arrow::Status FlightService::ListFlights(const flight::ServerCallContext& contex
                                          std::unique_ptr<flight::FlightListing>* listings) {
   return ToClientStatus([&]() -> arrow::Status {
     const std::string pattern = criteria ? criteria->expression : "";
-    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
-    ARROW_ASSIGN_OR_RAISE(auto tables, engine::ListTables(*connection, pattern));
+    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context));
+    ARROW_ASSIGN_OR_RAISE(auto tables, engine::ListTables(*call.connection, pattern));
     std::vector<flight::FlightInfo> infos;
     for (const auto& table : tables) {
       flight::FlightEndpoint endpoint;
@@ -94,6 +105,10 @@ arrow::Status FlightService::GetFlightInfo(const flight::ServerCallContext& cont
       ARROW_ASSIGN_OR_RAISE(*info, flight_sql_.GetFlightInfo(context, *command, request));
       return arrow::Status::OK();
     }
+    if (auto table = cloudquery::CloudQueryTarget::TableOf(request)) {
+      ARROW_ASSIGN_OR_RAISE(*info, cloudquery_.GetFlightInfo(context, *table, request));
+      return arrow::Status::OK();
+    }
     ARROW_ASSIGN_OR_RAISE(auto read,
                           protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
     ARROW_ASSIGN_OR_RAISE(*info, ExecuteToEndpoints(context, read.sql, request));
@@ -110,10 +125,15 @@ arrow::Status FlightService::GetSchema(const flight::ServerCallContext& context,
       ARROW_ASSIGN_OR_RAISE(*schema, flight::SchemaResult::Make(*result_schema));
       return arrow::Status::OK();
     }
+    if (auto table = cloudquery::CloudQueryTarget::TableOf(request)) {
+      ARROW_ASSIGN_OR_RAISE(auto table_schema, cloudquery_.GetSchema(*table));
+      ARROW_ASSIGN_OR_RAISE(*schema, flight::SchemaResult::Make(*table_schema));
+      return arrow::Status::OK();
+    }
     ARROW_ASSIGN_OR_RAISE(auto read,
                           protocol::DecodeReadDescriptor(request, config_.max_command_bytes));
-    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
-    ARROW_ASSIGN_OR_RAISE(auto result_schema, connection->Describe(read.sql));
+    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context));
+    ARROW_ASSIGN_OR_RAISE(auto result_schema, call.connection->Describe(read.sql));
     ARROW_ASSIGN_OR_RAISE(*schema, flight::SchemaResult::Make(*result_schema));
     return arrow::Status::OK();
   }());
@@ -125,19 +145,22 @@ arrow::Status FlightService::DoGet(const flight::ServerCallContext& context,
   return ToClientStatus([&]() -> arrow::Status {
     ARROW_ASSIGN_OR_RAISE(auto ticket, protocol::DecodeTicket(request, config_.max_command_bytes));
     if (ticket.stored_ticket) {
-      auto stored = tickets_.Find(*ticket.stored_ticket);
-      if (!stored) return arrow::Status::KeyError("Ticket '", *ticket.stored_ticket, "' not found");
+      // The reader stays valid after Remove: a spilled ticket's file is read through its own
+      // descriptor.
+      ARROW_ASSIGN_OR_RAISE(auto reader, tickets_.Open(*ticket.stored_ticket));
       if (config_.cancel_ticket_after_do_get) tickets_.Remove(*ticket.stored_ticket);
-      ARROW_ASSIGN_OR_RAISE(auto reader,
-                            arrow::RecordBatchReader::Make(stored->batches, stored->schema));
-      *stream = std::make_unique<flight::RecordBatchStream>(std::move(reader));
+      // Reading a spilled ticket can fail mid-stream (I/O errors).
+      *stream = std::make_unique<flight::RecordBatchStream>(
+          std::make_shared<ClientErrorReader>(std::move(reader)));
       return arrow::Status::OK();
     }
-    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
-    ARROW_ASSIGN_OR_RAISE(
-        auto reader, connection->Query(ticket.sql, {.max_batch_bytes = config_.max_batch_bytes}));
+    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context));
+    ARROW_ASSIGN_OR_RAISE(auto reader, call.connection->Query(
+                                           ticket.sql, {.max_batch_bytes = config_.max_batch_bytes}));
+    // The stream keeps the call's (session) connection until it has been sent.
+    auto held = std::make_shared<session::HeldReader>(std::move(reader), std::move(call));
     *stream = std::make_unique<flight::RecordBatchStream>(
-        std::make_shared<ClientErrorReader>(std::move(reader)));
+        std::make_shared<ClientErrorReader>(std::move(held)));
     return arrow::Status::OK();
   }());
 }
@@ -149,9 +172,14 @@ arrow::Status FlightService::DoPut(const flight::ServerCallContext& context,
     if (auto command = FlightSqlCommand(reader->descriptor())) {
       return flight_sql_.DoPut(context, *command, *reader, *writer);
     }
+    // ["cloudquery", "arrowflight", <table>]: before the one-component PATH check below.
+    if (auto table = cloudquery::CloudQueryTarget::TableOf(reader->descriptor())) {
+      return cloudquery_.DoPut(context, *table, *reader, *writer);
+    }
     ARROW_ASSIGN_OR_RAISE(
         auto put, protocol::DecodePutDescriptor(reader->descriptor(), config_.max_command_bytes));
-    ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
+    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context));
+    auto& connection = call.connection;
     if (auto* sql = std::get_if<std::string>(&put.action)) {
       return connection->Execute(*sql).status();
     }
@@ -168,8 +196,11 @@ arrow::Status FlightService::DoPut(const flight::ServerCallContext& context,
 
 arrow::Status FlightService::ListActions(const flight::ServerCallContext& context,
                                          std::vector<flight::ActionType>* actions) {
-  *actions = {flight::ActionType::kCancelFlightInfo, flight::ActionType::kRenewFlightEndpoint};
+  *actions = {flight::ActionType::kCancelFlightInfo, flight::ActionType::kRenewFlightEndpoint,
+              flight::ActionType::kSetSessionOptions, flight::ActionType::kGetSessionOptions,
+              flight::ActionType::kCloseSession};
   for (auto& type : flight_sql::FlightSqlService::ActionTypes()) actions->push_back(type);
+  for (auto& type : cloudquery::CloudQueryTarget::ActionTypes()) actions->push_back(type);
   return arrow::Status::OK();
 }
 
@@ -192,6 +223,42 @@ arrow::Result<std::string> FlightService::RenewFlightEndpoint(const std::string&
   return endpoint.SerializeToString();
 }
 
+arrow::Result<std::string> FlightService::SetSessionOptions(
+    const flight::ServerCallContext& context, const std::string& body) {
+  if (body.empty()) return arrow::Status::Invalid("Invalid empty SetSessionOptions action.");
+  ARROW_ASSIGN_OR_RAISE(auto request, flight::SetSessionOptionsRequest::Deserialize(body));
+  auto* middleware = session::CallSessionMiddleware(context);
+  if (middleware && !middleware->session()) {
+    // Options need somewhere to live: start a cookie session (the Flight SQL convention).
+    const std::string id = RandomUuid();
+    ARROW_ASSIGN_OR_RAISE(auto created,
+                          sessions_->Acquire(auth::CallUser(context), id, std::nullopt, false));
+    middleware->Adopt(std::move(created));
+    context.AddHeader("set-cookie", std::string(session::kSessionCookie) + "=" + id);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context));
+  ARROW_ASSIGN_OR_RAISE(auto result, session::SetSessionOptions(*call.connection, request));
+  return result.SerializeToString();
+}
+
+arrow::Result<std::string> FlightService::GetSessionOptions(
+    const flight::ServerCallContext& context) {
+  ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context));
+  ARROW_ASSIGN_OR_RAISE(auto result, session::GetSessionOptions(*call.connection));
+  return result.SerializeToString();
+}
+
+arrow::Result<std::string> FlightService::CloseSession(const flight::ServerCallContext& context) {
+  auto current = session::CallSession(context);
+  flight::CloseSessionResult result{flight::CloseSessionStatus::kNotClosable};
+  if (current && sessions_->Close(current->user, current->id)) {
+    result.status = flight::CloseSessionStatus::kClosed;
+    context.AddHeader("set-cookie", std::string(session::kSessionCookie) + "=" + current->id +
+                                        "; Max-Age=0");
+  }
+  return result.SerializeToString();
+}
+
 arrow::Status FlightService::DoAction(const flight::ServerCallContext& context,
                                       const flight::Action& action,
                                       std::unique_ptr<flight::ResultStream>* result) {
@@ -204,6 +271,17 @@ arrow::Status FlightService::DoAction(const flight::ServerCallContext& context,
     } else if (action.type == kRenewFlightEndpoint) {
       ARROW_ASSIGN_OR_RAISE(auto reply, RenewFlightEndpoint(body));
       replies.push_back(std::move(reply));
+    } else if (action.type == flight::ActionType::kSetSessionOptions.type) {
+      ARROW_ASSIGN_OR_RAISE(auto reply, SetSessionOptions(context, body));
+      replies.push_back(std::move(reply));
+    } else if (action.type == flight::ActionType::kGetSessionOptions.type) {
+      ARROW_ASSIGN_OR_RAISE(auto reply, GetSessionOptions(context));
+      replies.push_back(std::move(reply));
+    } else if (action.type == flight::ActionType::kCloseSession.type) {
+      ARROW_ASSIGN_OR_RAISE(auto reply, CloseSession(context));
+      replies.push_back(std::move(reply));
+    } else if (cloudquery::CloudQueryTarget::IsAction(action.type)) {
+      ARROW_ASSIGN_OR_RAISE(replies, cloudquery_.DoAction(context, action.type, body));
     } else {
       ARROW_ASSIGN_OR_RAISE(auto flight_sql_replies, flight_sql_.DoAction(context, action));
       if (!flight_sql_replies) {

@@ -9,15 +9,18 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "engine/database.h"
+#include "server/cloudquery/cloudquery_target.h"
 #include "server/flight_sql/flight_sql_service.h"
 #include "server/results/ticket_store.h"
+#include "server/session/call_connection.h"
+#include "server/session/session_store.h"
 
 namespace quiver::server {
 
 class FlightService : public arrow::flight::FlightServerBase {
  public:
   FlightService(std::shared_ptr<engine::Database> database, const ServerConfig& config,
-                const Clock& clock);
+                const Clock& clock, std::shared_ptr<session::SessionStore> sessions);
 
   arrow::Status ListFlights(const arrow::flight::ServerCallContext& context,
                             const arrow::flight::Criteria* criteria,
@@ -43,6 +46,13 @@ class FlightService : public arrow::flight::FlightServerBase {
   results::TicketStore& tickets() { return tickets_; }
 
  private:
+  // The call's connection: its session's (held for the call) or a fresh one.
+  arrow::Result<session::CallConnection> ConnectionFor(
+      const arrow::flight::ServerCallContext& context);
+  arrow::Result<std::string> SetSessionOptions(const arrow::flight::ServerCallContext& context,
+                                               const std::string& body);
+  arrow::Result<std::string> GetSessionOptions(const arrow::flight::ServerCallContext& context);
+  arrow::Result<std::string> CloseSession(const arrow::flight::ServerCallContext& context);
   arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> ExecuteToEndpoints(
       const arrow::flight::ServerCallContext& context, const std::string& sql,
       const arrow::flight::FlightDescriptor& descriptor);
@@ -51,8 +61,10 @@ class FlightService : public arrow::flight::FlightServerBase {
 
   std::shared_ptr<engine::Database> database_;
   const ServerConfig config_;
+  std::shared_ptr<session::SessionStore> sessions_;
   results::TicketStore tickets_;
   flight_sql::FlightSqlService flight_sql_;
+  cloudquery::CloudQueryTarget cloudquery_;
 };
 
 }  // namespace quiver::server

@@ -7,7 +7,10 @@
 #include <thread>
 
 #include "server/auth/auth_middleware.h"
+#include "server/auth/handshake_auth.h"
 #include "server/flight_service.h"
+#include "server/session/session_middleware.h"
+#include "server/tls.h"
 
 namespace quiver::server {
 namespace {
@@ -29,25 +32,43 @@ arrow::Status RunServer(const ServerConfig& config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  ARROW_ASSIGN_OR_RAISE(auto database,
-                        engine::Database::Open(config.database,
-                                               {.flight_connections = config.flight_connections}));
+  ARROW_ASSIGN_OR_RAISE(
+      auto database,
+      engine::Database::Open(config.database, {.flight_connections = config.flight_connections}));
   static SystemClock clock;
   auto users = std::make_shared<auth::UserStore>(config.users);
   auto tokens = std::make_shared<auth::TokenStore>(
       clock, std::chrono::seconds(config.default_session_timeout));
 
+  const std::string host = HostForUri(config.host);
   ARROW_ASSIGN_OR_RAISE(auto location,
-                        arrow::flight::Location::ForGrpcTcp(HostForUri(config.host), config.port));
+                        config.tls.enabled
+                            ? arrow::flight::Location::ForGrpcTls(host, config.port)
+                            : arrow::flight::Location::ForGrpcTcp(host, config.port));
   arrow::flight::FlightServerOptions options(location);
-  options.auth_handler = std::make_shared<arrow::flight::NoOpAuthHandler>();
+  ARROW_RETURN_NOT_OK(ApplyTls(config.tls, &options));
+  auth::InstallHandshakeAuth(config, users, tokens, &options);
   options.middleware.emplace_back(auth::AuthMiddleware::kName,
                                   std::make_shared<auth::AuthMiddlewareFactory>(users, tokens));
+  auto sessions = std::make_shared<session::SessionStore>(
+      database, clock, std::chrono::seconds(config.default_session_timeout),
+      std::chrono::seconds(config.max_session_timeout));
+  // After authentication: sessions belong to the authenticated user.
+  options.middleware.emplace_back(
+      session::SessionMiddleware::kName,
+      std::make_shared<session::SessionMiddlewareFactory>(sessions,
+                                                          config.enable_arrow_close_session));
 
-  auto service = std::make_unique<FlightService>(database, config, clock);
+  auto service = std::make_unique<FlightService>(database, config, clock, sessions);
+  // Before serving: an unusable spill directory is a start-up error. The directory goes away
+  // with the service (at `service.reset()` below).
+  ARROW_RETURN_NOT_OK(service->tickets().EnableSpilling(config.tickets_memory_budget_bytes,
+                                                        config.spill_directory));
+  spdlog::info("tickets beyond {} bytes in memory spill to {}", config.tickets_memory_budget_bytes,
+               service->tickets().spill_directory());
   ARROW_RETURN_NOT_OK(service->Init(options));
-  spdlog::info("Arrow Flight server listening on grpc://{}:{}", HostForUri(config.host),
-               service->port());
+  spdlog::info("Arrow Flight server listening on {}://{}:{}",
+               config.tls.enabled ? "grpc+tls" : "grpc", host, service->port());
 
   std::thread signal_waiter([&] {
     int signal_number = 0;

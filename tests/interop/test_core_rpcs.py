@@ -220,8 +220,10 @@ def test_list_flights_lists_tables(client, options):
 
 def test_list_actions_and_cancel(client, options):
     actions = {a.type for a in client.list_actions(options=options)}
-    assert actions == {"CancelFlightInfo", "RenewFlightEndpoint", "CreatePreparedStatement",
-                       "ClosePreparedStatement", "BeginTransaction", "EndTransaction", "CancelQuery"}
+    assert actions == {"CancelFlightInfo", "RenewFlightEndpoint", "SetSessionOptions",
+                       "GetSessionOptions", "CloseSession", "CreatePreparedStatement",
+                       "ClosePreparedStatement", "BeginTransaction", "EndTransaction", "CancelQuery",
+                       "MigrateTable", "DeleteStale", "DeleteRecord"}  # the last three: CloudQuery
     info = client.get_flight_info(flight.FlightDescriptor.for_command("SELECT 1"), options)
     request = wire.cancel_flight_info_request(info.serialize())
     results = list(client.do_action(flight.Action("CancelFlightInfo", request), options))

@@ -139,3 +139,38 @@ def unpack_any(data: bytes) -> tuple:
     """(type name, value bytes) of a google.protobuf.Any."""
     parts = fields(data)
     return parts[1].decode().rsplit("/", 1)[-1], parts.get(2, b"")
+
+
+# Flight session options (arrow.flight.protocol, field numbers from Flight.proto).
+def session_option_value(value) -> bytes:
+    if isinstance(value, bool):
+        return field_varint(2, int(value))
+    if isinstance(value, int):
+        return varint(3 << 3 | 1) + value.to_bytes(8, "little", signed=True)
+    if isinstance(value, float):
+        import struct
+        return varint(4 << 3 | 1) + struct.pack("<d", value)
+    if isinstance(value, list):
+        return field_bytes(5, b"".join(field_bytes(1, v.encode()) for v in value))
+    if value is None:
+        return b""
+    return field_bytes(1, value.encode())
+
+
+def set_session_options_request(options: dict) -> bytes:
+    return b"".join(
+        field_bytes(1, field_bytes(1, name.encode()) + field_bytes(2, session_option_value(value)))
+        for name, value in options.items())
+
+
+def map_entries(data: bytes) -> dict:
+    """{key: value bytes} of the map field 1 of a message."""
+    out = {}
+    pos = 0
+    while pos < len(data):
+        key, pos = _read_varint(data, pos)
+        length, pos = _read_varint(data, pos)
+        entry = fields(data[pos:pos + length])
+        pos += length
+        out[entry[1].decode()] = entry.get(2, b"")
+    return out

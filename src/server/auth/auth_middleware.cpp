@@ -37,6 +37,27 @@ arrow::Status AuthMiddlewareFactory::StartCall(
     const arrow::flight::CallInfo& info, const arrow::flight::ServerCallContext& context,
     std::shared_ptr<arrow::flight::ServerMiddleware>* middleware) {
   auto header = FindHeader(context.incoming_headers(), "authorization");
+  if (!header) {
+    // Classic Flight token authentication (the CloudQuery arrowflight destination): a
+    // configured token, or one a Handshake issued. An empty header is no token (the Go plugin
+    // always sends one).
+    auto token = FindHeader(context.incoming_headers(), "auth-token-bin");
+    if (token && !token->empty()) {
+      auto token_user = tokens_->Use(std::string(*token));
+      if (!token_user) {
+        return Unauthenticated("Invalid or expired token in the 'auth-token-bin' header");
+      }
+      *middleware = std::make_shared<AuthMiddleware>(std::move(*token_user), "");
+      return arrow::Status::OK();
+    }
+    if (info.method == arrow::flight::FlightMethod::Handshake) {
+      // The Handshake payload may hold the credentials: HandshakeAuthHandler decides. An empty
+      // user here means the anonymous user does not exist.
+      const bool anonymous = users_->Authenticate(UserStore::kAnonymousUser, "").ok();
+      *middleware = std::make_shared<AuthMiddleware>(anonymous ? UserStore::kAnonymousUser : "", "");
+      return arrow::Status::OK();
+    }
+  }
   auto credentials = ParseAuthorization(header);
   if (!credentials.ok()) return Unauthenticated(credentials.status().message());
 

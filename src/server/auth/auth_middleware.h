@@ -1,5 +1,7 @@
 // Authenticates every call, Handshake included: Basic credentials earn a Bearer token returned in
-// the `authorization` response header; Bearer tokens are checked and refreshed.
+// the `authorization` response header; Bearer tokens are checked and refreshed. Without an
+// `authorization` header, an `auth-token-bin` token (configured, or issued by a Handshake; see
+// handshake_auth.h) authenticates too.
 #pragma once
 
 #include <arrow/flight/server_middleware.h>

@@ -1,5 +1,6 @@
 #include "server/auth/token_store.h"
 
+#include "common/config.h"
 #include "common/random_id.h"
 
 namespace quiver::auth {
@@ -18,9 +19,26 @@ std::optional<std::string> TokenStore::Use(const std::string& token) {
   std::lock_guard lock(mutex_);
   PurgeExpiredLocked(now);
   auto it = tokens_.find(token);
-  if (it == tokens_.end() || it->second.expires <= now) return std::nullopt;
+  if (it == tokens_.end() || it->second.expires <= now) {
+    auto permanent = permanent_.find(Sha256Hex(token));
+    if (permanent != permanent_.end()) return permanent->second;
+    return std::nullopt;
+  }
   it->second.expires = now + idle_timeout_;
   return it->second.user;
+}
+
+void TokenStore::AddPermanent(const std::string& token_sha256, const std::string& user) {
+  std::lock_guard lock(mutex_);
+  permanent_[token_sha256] = user;
+}
+
+std::optional<std::string> TokenStore::PermanentUser(const std::string& token) const {
+  const std::string digest = Sha256Hex(token);
+  std::lock_guard lock(mutex_);
+  auto it = permanent_.find(digest);
+  if (it == permanent_.end()) return std::nullopt;
+  return it->second;
 }
 
 size_t TokenStore::size() {

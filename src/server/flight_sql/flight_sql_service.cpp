@@ -14,6 +14,7 @@
 #include "server/flight_sql/envelope.h"
 #include "server/flight_sql/metadata.h"
 #include "server/flight_sql/xdbc_type_info.h"
+#include "server/session/session_middleware.h"
 #include "server/protocol/put_stream.h"
 #include "server/results/flight_info_builder.h"
 
@@ -35,13 +36,6 @@ constexpr const char* kCancelQuery = "CancelQuery";
 
 std::optional<std::string> TransactionId(bool has, const std::string& id) {
   return has ? std::optional<std::string>(id) : std::nullopt;
-}
-
-// Reads a whole stream into memory, so that the connection it came from can be released.
-arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Collect(
-    const std::shared_ptr<arrow::RecordBatchReader>& reader) {
-  ARROW_ASSIGN_OR_RAISE(auto batches, reader->ToRecordBatches());
-  return arrow::RecordBatchReader::Make(std::move(batches), reader->schema());
 }
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> BatchReader(
@@ -172,17 +166,28 @@ const SqlInfoContext& FlightSqlService::SqlInfo() {
   return sql_info_;
 }
 
-arrow::Result<FlightSqlService::CallConnection> FlightSqlService::ConnectionFor(
-    const std::optional<std::string>& transaction_id, const std::string& user) {
-  CallConnection call;
+arrow::Result<session::CallConnection> FlightSqlService::ConnectionFor(
+    const flight::ServerCallContext& context, const std::optional<std::string>& transaction_id) {
   if (transaction_id) {
-    ARROW_ASSIGN_OR_RAISE(auto lease, transactions_.Lease(*transaction_id, user));
-    call.connection = lease.connection;
-    call.lease = std::move(lease);
-  } else {
-    ARROW_ASSIGN_OR_RAISE(call.connection, database_->Connect());
+    ARROW_ASSIGN_OR_RAISE(auto lease,
+                          transactions_.Lease(*transaction_id, auth::CallUser(context)));
+    auto connection = lease.connection;
+    return session::CallConnection{std::move(connection),
+                                   std::make_shared<ConnectionLease>(std::move(lease))};
   }
-  return call;
+  return session::ConnectionForCall(*database_, session::CallSession(context));
+}
+
+arrow::Result<session::CallConnection> FlightSqlService::StatementConnection(
+    const PreparedStatementEntry& entry) {
+  if (entry.transaction_id) {
+    ARROW_ASSIGN_OR_RAISE(auto lease, transactions_.Lease(*entry.transaction_id, entry.user));
+    auto connection = lease.connection;
+    return session::CallConnection{std::move(connection),
+                                   std::make_shared<ConnectionLease>(std::move(lease))};
+  }
+  if (entry.session) return session::ConnectionForCall(*database_, entry.session);
+  return session::CallConnection{entry.query->connection(), nullptr};
 }
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FlightSqlService::RunCommand(
@@ -203,20 +208,19 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FlightSqlService::RunCo
       return arrow::Status::Invalid("CommandStatementQuery: query must not be empty");
     }
     ARROW_ASSIGN_OR_RAISE(auto sql, sql::StripArrowFormat(statement.query()));
-    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(TransactionId(statement.has_transaction_id(),
-                                                                 statement.transaction_id()),
-                                                   user));
+    ARROW_ASSIGN_OR_RAISE(
+        auto call,
+        ConnectionFor(context, TransactionId(statement.has_transaction_id(),
+                                             statement.transaction_id())));
     ARROW_ASSIGN_OR_RAISE(auto reader, call.connection->Query(sql, stream_options));
     *announced_schema = WithColumnMetadata(*reader->schema());
-    // A transaction's connection is only held for this call: read the result now.
-    if (call.lease) return Collect(reader);
-    return reader;
+    return std::make_shared<session::HeldReader>(std::move(reader), std::move(call));
   }
   if (command.Is<proto::CommandPreparedStatementQuery>()) {
     ARROW_ASSIGN_OR_RAISE(auto execute, Unpack<proto::CommandPreparedStatementQuery>(command));
     ARROW_ASSIGN_OR_RAISE(auto entry, prepared_.Find(execute.prepared_statement_handle(), user));
     std::lock_guard lock(entry->mutex);
-    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(entry->transaction_id, user));
+    ARROW_ASSIGN_OR_RAISE(auto call, StatementConnection(*entry));
     if (entry->query->is_update()) {
       return arrow::Status::Invalid(
           "The prepared statement does not return rows: execute it with "
@@ -295,9 +299,10 @@ arrow::Result<std::shared_ptr<arrow::Schema>> FlightSqlService::GetSchema(
       return arrow::Status::Invalid("CommandStatementQuery: query must not be empty");
     }
     ARROW_ASSIGN_OR_RAISE(auto sql, sql::StripArrowFormat(statement.query()));
-    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(TransactionId(statement.has_transaction_id(),
-                                                                 statement.transaction_id()),
-                                                   user));
+    ARROW_ASSIGN_OR_RAISE(
+        auto call,
+        ConnectionFor(context, TransactionId(statement.has_transaction_id(),
+                                             statement.transaction_id())));
     ARROW_ASSIGN_OR_RAISE(auto schema, call.connection->Describe(sql));
     return WithColumnMetadata(*schema);
   }
@@ -307,7 +312,7 @@ arrow::Result<std::shared_ptr<arrow::Schema>> FlightSqlService::GetSchema(
     std::lock_guard lock(entry->mutex);
     std::shared_ptr<arrow::Schema> schema = entry->query->result_schema();
     if (!schema) {
-      ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(entry->transaction_id, user));
+      ARROW_ASSIGN_OR_RAISE(auto call, StatementConnection(*entry));
       ARROW_ASSIGN_OR_RAISE(schema, ResultSchemaOf(*entry));
     }
     return WithColumnMetadata(*schema);
@@ -374,7 +379,7 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
     }
     ARROW_ASSIGN_OR_RAISE(
         auto call,
-        ConnectionFor(TransactionId(update.has_transaction_id(), update.transaction_id()), user));
+        ConnectionFor(context, TransactionId(update.has_transaction_id(), update.transaction_id())));
     int64_t rows = 0;
     if (auto insert = sql::ParseInsertFormat(update.query())) {
       // `INSERT INTO t FORMAT Arrow` takes its rows from the DoPut stream.
@@ -397,11 +402,11 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
     ARROW_ASSIGN_OR_RAISE(auto target, IngestTargetFor(ingest));
     ARROW_ASSIGN_OR_RAISE(
         auto call,
-        ConnectionFor(TransactionId(ingest.has_transaction_id(), ingest.transaction_id()), user));
-    if (target.temporary && !call.lease) {
+        ConnectionFor(context, TransactionId(ingest.has_transaction_id(), ingest.transaction_id())));
+    if (target.temporary && !call.hold) {
       return arrow::Status::Invalid(
-          "A temporary table only lives as long as its connection: ingest it inside a "
-          "transaction (transaction_id)");
+          "A temporary table only lives as long as its connection: ingest it inside a session "
+          "or a transaction");
     }
     ARROW_ASSIGN_OR_RAISE(auto schema, reader.GetSchema());
     ARROW_ASSIGN_OR_RAISE(auto rows, engine::Ingest(*call.connection, target,
@@ -432,7 +437,7 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
     ARROW_ASSIGN_OR_RAISE(auto parameters, ReadParameterRows(reader));
     std::lock_guard lock(entry->mutex);
     if (parameters) entry->parameters = std::move(parameters);
-    ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(entry->transaction_id, user));
+    ARROW_ASSIGN_OR_RAISE(auto call, StatementConnection(*entry));
     int64_t rows = 0;
     ARROW_RETURN_NOT_OK(ForEachParameterRow(*entry, [&]() -> arrow::Status {
       ARROW_ASSIGN_OR_RAISE(auto changed, entry->query->Update());
@@ -469,7 +474,10 @@ arrow::Result<std::optional<std::vector<std::string>>> FlightSqlService::DoActio
     entry->transaction_id =
         TransactionId(request.has_transaction_id(), request.transaction_id());
     {
-      ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(entry->transaction_id, user));
+      // Prepared on the call's transaction or session connection (so it sees their temporary
+      // objects and dies with them), else on a connection of its own.
+      ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context, entry->transaction_id));
+      if (!entry->transaction_id) entry->session = session::CallSession(context);
       ARROW_ASSIGN_OR_RAISE(entry->query,
                             engine::PreparedQuery::Prepare(call.connection, entry->sql));
     }
@@ -493,7 +501,9 @@ arrow::Result<std::optional<std::vector<std::string>>> FlightSqlService::DoActio
     }
     ARROW_ASSIGN_OR_RAISE(auto request,
                           DecodeActionBody<proto::ActionClosePreparedStatementRequest>(body, &wrapped));
-    prepared_.Close(request.prepared_statement_handle(), user);
+    auto current = session::CallSession(context);
+    prepared_.Close(request.prepared_statement_handle(), user,
+                    current ? std::optional<std::string>(current->id) : std::nullopt);
     return results;
   }
   if (action.type == kBeginTransaction) {

@@ -18,6 +18,7 @@
 #include "server/flight_sql/sql_info.h"
 #include "server/flight_sql/transactions.h"
 #include "server/results/ticket_store.h"
+#include "server/session/call_connection.h"
 
 namespace quiver::flight_sql {
 
@@ -42,13 +43,13 @@ class FlightSqlService {
   static std::vector<arrow::flight::ActionType> ActionTypes();
 
  private:
-  // The connection a call runs on: a transaction's (held exclusively) or a fresh one.
-  struct CallConnection {
-    std::shared_ptr<engine::Connection> connection;
-    std::optional<ConnectionLease> lease;
-  };
-  arrow::Result<CallConnection> ConnectionFor(const std::optional<std::string>& transaction_id,
-                                              const std::string& user);
+  // The connection a call runs on: its transaction's, else its session's (either held for the
+  // call), else a fresh one.
+  arrow::Result<session::CallConnection> ConnectionFor(
+      const arrow::flight::ServerCallContext& context,
+      const std::optional<std::string>& transaction_id);
+  // The connection a prepared statement runs on (its transaction's, session's or own).
+  arrow::Result<session::CallConnection> StatementConnection(const PreparedStatementEntry& entry);
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> RunCommand(
       const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command,
       std::shared_ptr<arrow::Schema>* announced_schema);

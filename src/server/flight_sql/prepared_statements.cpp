@@ -35,10 +35,16 @@ arrow::Result<std::shared_ptr<PreparedStatementEntry>> PreparedStatementStore::F
   return it->second.entry;
 }
 
-void PreparedStatementStore::Close(const std::string& handle, const std::string& user) {
+void PreparedStatementStore::Close(const std::string& handle, const std::string& user,
+                                   const std::optional<std::string>& session_id) {
   std::lock_guard lock(mutex_);
   if (handle.empty()) {
-    std::erase_if(slots_, [&](const auto& item) { return item.second.entry->user == user; });
+    std::erase_if(slots_, [&](const auto& item) {
+      const auto& entry = *item.second.entry;
+      const bool same_session = session_id ? entry.session && entry.session->id == *session_id
+                                           : entry.session == nullptr;
+      return entry.user == user && same_session;
+    });
     return;
   }
   auto it = slots_.find(handle);
@@ -52,8 +58,11 @@ size_t PreparedStatementStore::size() {
 }
 
 void PreparedStatementStore::PurgeExpiredLocked(TimePoint now) {
-  if (lifetime_.count() <= 0) return;
-  std::erase_if(slots_, [&](const auto& item) { return item.second.last_used + lifetime_ <= now; });
+  std::erase_if(slots_, [&](const auto& item) {
+    const auto& entry = *item.second.entry;
+    if (entry.session && entry.session->closed) return true;  // closed with its session
+    return lifetime_.count() > 0 && item.second.last_used + lifetime_ <= now;
+  });
 }
 
 }  // namespace quiver::flight_sql

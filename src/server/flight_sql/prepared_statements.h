@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "engine/prepared.h"
+#include "server/session/session_store.h"
 
 namespace quiver::flight_sql {
 
@@ -21,6 +22,7 @@ struct PreparedStatementEntry {
   std::string user;
   std::string sql;
   std::optional<std::string> transaction_id;  // runs on that transaction's connection
+  std::shared_ptr<session::Session> session;  // runs on that session's connection, dies with it
   std::unique_ptr<engine::PreparedQuery> query;
   // The parameter rows bound by the last DoPut (nullptr when nothing was bound).
   std::shared_ptr<arrow::RecordBatch> parameters;
@@ -40,9 +42,10 @@ class PreparedStatementStore {
   // found" for unknown, expired or another user's handles.
   arrow::Result<std::shared_ptr<PreparedStatementEntry>> Find(const std::string& handle,
                                                               const std::string& user);
-  // Closes the caller's statement `handle` (another user's handle is left alone), or every
-  // statement of the caller when `handle` is empty.
-  void Close(const std::string& handle, const std::string& user);
+  // Closes the caller's statement `handle` (another user's handle is left alone). An empty handle
+  // closes all of the caller's statements of `session_id`, or all session-less ones without it.
+  void Close(const std::string& handle, const std::string& user,
+             const std::optional<std::string>& session_id);
   size_t size();
 
  private:

@@ -21,7 +21,8 @@ using SqlInfoValue =
     std::variant<std::string, bool, int64_t, int32_t, std::vector<std::string>, Int32ListMap>;
 
 // Enum values of FlightSql.proto used below; bitmask ids carry `1 << value` per supported value.
-constexpr int32_t kSupportedTransactionSavepoint = 2;  // SqlSupportedTransaction
+// SqlSupportedTransaction: transactions, but no savepoints (DuckDB has none).
+constexpr int32_t kSupportedTransactionTransaction = 1;
 constexpr int64_t kCaseInsensitive = 1;                // SqlSupportedCaseSensitivity
 constexpr int64_t kNullsSortedAtEnd = 3;               // SqlNullOrdering
 constexpr int kGroupByUnrelated = 0, kGroupByBeyondSelect = 1;
@@ -115,7 +116,7 @@ std::map<uint32_t, SqlInfoValue> Registry(const SqlInfoContext& context) {
   info[FLIGHT_SQL_SERVER_SUBSTRAIT_MIN_VERSION] = std::string();
   info[FLIGHT_SQL_SERVER_SUBSTRAIT_MAX_VERSION] = std::string();
   // ADBC reads this from the int32 slot to decide whether autocommit can be turned off.
-  info[FLIGHT_SQL_SERVER_TRANSACTION] = kSupportedTransactionSavepoint;
+  info[FLIGHT_SQL_SERVER_TRANSACTION] = kSupportedTransactionTransaction;
   info[FLIGHT_SQL_SERVER_CANCEL] = true;
   info[FLIGHT_SQL_SERVER_BULK_INGESTION] = true;
   info[FLIGHT_SQL_SERVER_INGEST_TRANSACTIONS_SUPPORTED] = true;
@@ -194,7 +195,7 @@ std::map<uint32_t, SqlInfoValue> Registry(const SqlInfoContext& context) {
   // A prepared update runs once per bound parameter row.
   info[SQL_BATCH_UPDATES_SUPPORTED] = true;
   // Agrees with FLIGHT_SQL_SERVER_TRANSACTION: savepoints come from the Flight SQL actions.
-  info[SQL_SAVEPOINTS_SUPPORTED] = true;
+  info[SQL_SAVEPOINTS_SUPPORTED] = false;
   info[SQL_NAMED_PARAMETERS_SUPPORTED] = false;  // no callable statements
   info[SQL_LOCATORS_UPDATE_COPY] = false;        // no LOB locators
   info[SQL_STORED_FUNCTIONS_USING_CALL_SYNTAX_SUPPORTED] = false;

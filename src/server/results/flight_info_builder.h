@@ -1,22 +1,25 @@
 // Turns a result stream into a FlightInfo whose endpoints are tickets in the TicketStore.
 #pragma once
 
-#include <functional>
-#include <memory>
-
 #include <arrow/flight/types.h>
 #include <arrow/record_batch.h>
+
+#include <functional>
+#include <memory>
 
 #include "server/results/ticket_store.h"
 
 namespace quiver::results {
 
 // Reads `reader` to the end and stores its batches as tickets, one endpoint per ~64 MiB (at least
-// one, even without rows). `schema` is what the FlightInfo and the DoGet streams announce (the
-// reader's schema plus any field metadata). `cancelled` is polled between batches.
+// one, even without rows). Each piece goes to the store as soon as it is complete, so storing a
+// result holds at most one piece beyond the store's memory budget. `schema` is what the
+// FlightInfo and the DoGet streams announce (the reader's schema plus any field metadata).
+// `cancelled` is polled between batches; on cancellation or error the pieces stored so far are
+// removed.
 arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> StoreAsFlightInfo(
     TicketStore& tickets, arrow::RecordBatchReader& reader,
-    const std::shared_ptr<arrow::Schema>& schema,
-    const arrow::flight::FlightDescriptor& descriptor, const std::function<bool()>& cancelled);
+    const std::shared_ptr<arrow::Schema>& schema, const arrow::flight::FlightDescriptor& descriptor,
+    const std::function<bool()>& cancelled);
 
 }  // namespace quiver::results

@@ -481,15 +481,15 @@ TEST(FlightConnectionsTest, ValidateChecksNamesLocationsAndTls) {
   };
   EXPECT_TRUE(Contains(invalid("flight_connections:\n  - {name: a, location: 'h:1'}\n"),
                        "expected grpc://host:port"));
-  EXPECT_TRUE(Contains(
-      invalid("flight_connections:\n  - {name: 'grpc://x', location: 'grpc://h:1'}\n"),
-      "must not contain '://'"));
+  EXPECT_TRUE(
+      Contains(invalid("flight_connections:\n  - {name: 'grpc://x', location: 'grpc://h:1'}\n"),
+               "must not contain '://'"));
   EXPECT_TRUE(Contains(invalid("flight_connections:\n  - {name: a, location: 'grpc://h:1', "
                                "tls_skip_verify: true}\n"),
                        "not grpc+tls://"));
-  EXPECT_TRUE(Contains(
-      invalid("flight_connections:\n  - {name: a, location: 'grpc://h:1', password: x}\n"),
-      "has a password but no user"));
+  EXPECT_TRUE(
+      Contains(invalid("flight_connections:\n  - {name: a, location: 'grpc://h:1', password: x}\n"),
+               "has a password but no user"));
   EXPECT_TRUE(Contains(invalid("flight_connections:\n  - {name: a, location: 'grpc://h:1'}\n"
                                "  - {name: a, location: 'grpc://h:2'}\n"),
                        "'a' is configured twice"));

@@ -417,6 +417,24 @@ TEST_F(ArrowFlightFunctionTest, ConvertsManyArrowTypes) {
   EXPECT_EQ(Value("SELECT count(*)" + from + " WHERE record IS NULL"), "1");
 }
 
+TEST_F(ArrowFlightFunctionTest, DuplicateAndEmptyColumnNamesAreUsable) {
+  auto schema =
+      arrow::schema({arrow::field("a", arrow::int32()), arrow::field("A", arrow::utf8()),
+                     arrow::field("", arrow::int32()), arrow::field("a_1", arrow::int32())});
+  open_->Add(
+      "odd",
+      {nullptr,
+       {{arrow::RecordBatch::Make(schema, 1,
+                                  {Json(arrow::int32(), "[1]"), Json(arrow::utf8(), R"(["x"])"),
+                                   Json(arrow::int32(), "[3]"), Json(arrow::int32(), "[4]")})}},
+       {}});
+  auto table = Run("SELECT * FROM " + Open("odd"));
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ((*table)->schema()->field_names(),
+            (std::vector<std::string>{"a", "A_1", "column2", "a_1_1"}));
+  EXPECT_EQ(Value("SELECT \"A_1\" || column2 FROM " + Open("odd")), "x3");
+}
+
 TEST_F(ArrowFlightFunctionTest, JoinsCreatesAndInserts) {
   ASSERT_TRUE(connection_
                   ->Execute("CREATE TABLE local(id BIGINT, tag VARCHAR);"
@@ -513,6 +531,9 @@ TEST_F(ArrowFlightFunctionTest, UnknownNamesAndDatasetsAreErrors) {
   auto dataset = Error("SELECT * FROM " + Open("nope"));
   EXPECT_TRUE(Contains(dataset, open_->location() + ": GetSchema for dataset 'nope' failed"))
       << dataset;
+
+  auto lonely = Error("SELECT * FROM arrow_flight('open', 'numbers', password := 'x')");
+  EXPECT_TRUE(Contains(lonely, "Error: arrow_flight: a password needs a user")) << lonely;
 
   auto null = Error("SELECT * FROM arrow_flight(NULL, 'numbers')");
   EXPECT_TRUE(Contains(null, "must not be NULL")) << null;

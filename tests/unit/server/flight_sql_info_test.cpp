@@ -97,8 +97,8 @@ TEST(SqlInfoTest, SlotsThatClientsRead) {
   EXPECT_EQ(Slot<arrow::StringArray>(*batch, 0, 0, &i).GetString(i), "Quiver");
   EXPECT_EQ(Slot<arrow::StringArray>(*batch, 1, 0, &i).GetString(i), "0.1.0 (DuckDB v1.4.4)");
   EXPECT_FALSE(Slot<arrow::BooleanArray>(*batch, 2, 1, &i).Value(i));
-  // ADBC reads SqlInfo 8 from the int32 slot: 2 = SQL_SUPPORTED_TRANSACTION_SAVEPOINT.
-  EXPECT_EQ(Slot<arrow::Int32Array>(*batch, 3, 3, &i).Value(i), 2);
+  // ADBC reads SqlInfo 8 from the int32 slot: 1 = SQL_SUPPORTED_TRANSACTION_TRANSACTION.
+  EXPECT_EQ(Slot<arrow::Int32Array>(*batch, 3, 3, &i).Value(i), 1);
   EXPECT_EQ(Slot<arrow::StringArray>(*batch, 4, 0, &i).GetString(i), "\"");
   const auto& keywords = Slot<arrow::ListArray>(*batch, 5, 4, &i);
   EXPECT_EQ(Strings(*keywords.value_slice(i)), (std::vector<std::string>{"SELECT", "FROM"}));

@@ -31,9 +31,9 @@ TEST(PreparedStatementStoreTest, OwnedByTheirUser) {
   EXPECT_TRUE(foreign.status().IsKeyError());
   EXPECT_NE(foreign.status().message().find("Prepared statement handle not found"),
             std::string::npos);
-  store.Close(handle, "bob");  // another user's close is ignored
+  store.Close(handle, "bob", std::nullopt);  // another user's close is ignored
   EXPECT_TRUE(store.Find(handle, "alice").ok());
-  store.Close(handle, "alice");
+  store.Close(handle, "alice", std::nullopt);
   EXPECT_TRUE(store.Find(handle, "alice").status().IsKeyError());
 }
 
@@ -47,7 +47,7 @@ TEST(PreparedStatementStoreTest, LimitPerUserAndBulkClose) {
   EXPECT_NE(third.status().message().find("Too many prepared statements"), std::string::npos);
   auto bobs = store.Add(Entry("bob"));  // the limit is per user
   ASSERT_TRUE(bobs.ok());
-  store.Close("", "alice");  // empty handle: all of alice's statements
+  store.Close("", "alice", std::nullopt);  // empty handle: all of alice's session-less ones
   EXPECT_EQ(store.size(), 1u);
   EXPECT_TRUE(store.Find(*bobs, "bob").ok());
   EXPECT_TRUE(store.Add(Entry("alice")).ok());
