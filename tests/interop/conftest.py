@@ -10,7 +10,7 @@ import pyarrow.flight as flight
 import pytest
 
 BINARY = os.environ.get("QUIVER_BINARY", str(Path(__file__).resolve().parents[2] / "build" / "quiver"))
-LISTENING = re.compile(r"Arrow Flight server listening on grpc://127\.0\.0\.1:(\d+)")
+LISTENING = re.compile(r"Arrow Flight server listening on grpc(?:\+tls)?://127\.0\.0\.1:(\d+)")
 
 
 class QuiverServer:
