@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -27,8 +28,28 @@ struct ServeFlags {
   std::optional<bool> cancel_ticket_after_do_get;
   std::optional<int64_t> default_session_timeout;
   std::optional<int64_t> max_session_timeout;
+  std::optional<bool> enable_arrow_close_session;
+  std::optional<int64_t> poll_descriptors_lifetime_seconds;
+  std::optional<bool> cancel_flight_descriptor_after_poll_flight_info;
+  std::optional<int64_t> max_prepared_statements_per_user;
+  std::optional<int64_t> prepared_statements_lifetime_seconds;
+  std::optional<int64_t> tickets_memory_budget_bytes;
+  std::optional<std::string> spill_directory;
+  std::optional<bool> tls_enabled;
+  std::optional<std::string> tls_cert_file;
+  std::optional<std::string> tls_key_file;
+  std::optional<std::string> tls_client_ca_file;
   std::optional<std::string> log_level;
 };
+
+// Adds `--name` with its QUIVER_NAME environment variable (dashes become underscores).
+template <typename T>
+void AddSetting(CLI::App* serve, const std::string& name, std::optional<T>* target,
+                const std::string& help) {
+  std::string env = "QUIVER_" + name;
+  for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  serve->add_option("--" + name, *target, help)->envname(env);
+}
 
 void AddServeFlags(CLI::App* serve, ServeFlags* flags) {
   serve->add_option("--config", flags->config_file, "YAML configuration file")
@@ -62,6 +83,27 @@ void AddServeFlags(CLI::App* serve, ServeFlags* flags) {
       ->add_option("--max-session-timeout", flags->max_session_timeout,
                    "Largest session timeout a client may ask for (default 3600)")
       ->envname("QUIVER_MAX_SESSION_TIMEOUT");
+  AddSetting(serve, "enable-arrow-close-session", &flags->enable_arrow_close_session,
+             "Honour x-clickhouse-session-close: 1 (default true)");
+  AddSetting(serve, "poll-descriptors-lifetime-seconds", &flags->poll_descriptors_lifetime_seconds,
+             "Seconds a poll descriptor stays valid; 0 = forever (default 600)");
+  AddSetting(serve, "cancel-flight-descriptor-after-poll-flight-info",
+             &flags->cancel_flight_descriptor_after_poll_flight_info,
+             "Drop a poll descriptor once answered (default false)");
+  AddSetting(serve, "max-prepared-statements-per-user", &flags->max_prepared_statements_per_user,
+             "Open prepared statements per user; 0 = no limit (default 100)");
+  AddSetting(serve, "prepared-statements-lifetime-seconds",
+             &flags->prepared_statements_lifetime_seconds,
+             "Prepared statement lifetime after last use; 0 or -1 = no expiry (default -1)");
+  AddSetting(serve, "tickets-memory-budget-bytes", &flags->tickets_memory_budget_bytes,
+             "Bytes of tickets kept in memory before spilling to disk (default 1 GiB)");
+  AddSetting(serve, "spill-directory", &flags->spill_directory,
+             "Directory for spilled tickets (default: a temporary directory)");
+  AddSetting(serve, "tls-enabled", &flags->tls_enabled, "Serve grpc+tls:// (default false)");
+  AddSetting(serve, "tls-cert-file", &flags->tls_cert_file, "PEM certificate chain for TLS");
+  AddSetting(serve, "tls-key-file", &flags->tls_key_file, "PEM private key for TLS");
+  AddSetting(serve, "tls-client-ca-file", &flags->tls_client_ca_file,
+             "PEM CA bundle: clients must present a certificate it signed (mutual TLS)");
   serve->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->envname("QUIVER_LOG_LEVEL");
 }
@@ -88,6 +130,19 @@ int Serve(const ServeFlags& flags) {
   Override(flags.cancel_ticket_after_do_get, &config.cancel_ticket_after_do_get);
   Override(flags.default_session_timeout, &config.default_session_timeout);
   Override(flags.max_session_timeout, &config.max_session_timeout);
+  Override(flags.enable_arrow_close_session, &config.enable_arrow_close_session);
+  Override(flags.poll_descriptors_lifetime_seconds, &config.poll_descriptors_lifetime_seconds);
+  Override(flags.cancel_flight_descriptor_after_poll_flight_info,
+           &config.cancel_flight_descriptor_after_poll_flight_info);
+  Override(flags.max_prepared_statements_per_user, &config.max_prepared_statements_per_user);
+  Override(flags.prepared_statements_lifetime_seconds,
+           &config.prepared_statements_lifetime_seconds);
+  Override(flags.tickets_memory_budget_bytes, &config.tickets_memory_budget_bytes);
+  Override(flags.spill_directory, &config.spill_directory);
+  Override(flags.tls_enabled, &config.tls.enabled);
+  Override(flags.tls_cert_file, &config.tls.cert_file);
+  Override(flags.tls_key_file, &config.tls.key_file);
+  Override(flags.tls_client_ca_file, &config.tls.client_ca_file);
 
   auto status = quiver::server::RunServer(config);
   if (!status.ok()) {
