@@ -32,8 +32,8 @@ arrow::Status Destination::Init(std::string_view spec_json, bool no_connection) 
   std::shared_ptr<FlightConnection> connection;
   if (!no_connection) {
     ARROW_ASSIGN_OR_RAISE(connection, FlightConnection::Open(spec, retry_));
-    ARROW_RETURN_NOT_OK(connection->WithRetries(
-        "connecting", [&] { return connection->Probe(timeouts_.probe); }));
+    ARROW_RETURN_NOT_OK(
+        connection->WithRetries("connecting", [&] { return connection->Probe(timeouts_.probe); }));
     spdlog::info("connected to Flight service {}{}", spec.addr,
                  spec.handshake.empty() ? "" : " (handshake done)");
   }
@@ -106,7 +106,8 @@ arrow::Status Destination::TrySend(const std::string& table,
     }
     // The stream broke. Its final status says why (the service's own error when it has one),
     // and whatever was not stored goes back to the front of the queue.
-    auto final_status = stream->Finish(std::min(timeouts_.finish, std::chrono::milliseconds(10'000)));
+    auto final_status =
+        stream->Finish(std::min(timeouts_.finish, std::chrono::milliseconds(10'000)));
     auto lost = stream->TakeUnacknowledged();
     if (stream->finish_timed_out()) {
       AbandonConnection();
@@ -251,8 +252,8 @@ arrow::Status Destination::Read(std::string table_schema,
   ARROW_ASSIGN_OR_RAISE(auto connection, Connection());
   std::unique_ptr<flight::FlightInfo> info;
   ARROW_RETURN_NOT_OK(connection->WithRetries("GetFlightInfo", [&]() -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(
-        info, connection->client().GetFlightInfo(connection->CallOptions(), TableDescriptor(table)));
+    ARROW_ASSIGN_OR_RAISE(info, connection->client().GetFlightInfo(connection->CallOptions(),
+                                                                   TableDescriptor(table)));
     return arrow::Status::OK();
   }));
   for (const auto& endpoint : info->endpoints()) {
@@ -316,8 +317,9 @@ TestConnectionResult Destination::TestConnection(std::string_view spec_json,
   auto connection = FlightConnection::Open(*spec, retry);
   arrow::Status status = connection.status();
   if (status.ok()) {
-    status = (*connection)->WithRetries("connecting",
-                                        [&] { return (*connection)->Probe(timeouts.probe); });
+    status = (*connection)->WithRetries("connecting", [&] {
+      return (*connection)->Probe(timeouts.probe);
+    });
     (void)(*connection)->Close();
   }
   if (status.ok()) {

@@ -84,7 +84,8 @@ arrow::Result<std::shared_ptr<FlightConnection>> FlightConnection::Open(const Sp
   ARROW_ASSIGN_OR_RAISE(connection->client_, connection->NewClient());
   connection->token_ = spec.token;
   if (!spec.handshake.empty()) {
-    ARROW_RETURN_NOT_OK(connection->WithRetries("Handshake", [&] { return connection->Handshake(); }));
+    ARROW_RETURN_NOT_OK(
+        connection->WithRetries("Handshake", [&] { return connection->Handshake(); }));
   }
   return connection;
 }
@@ -105,7 +106,8 @@ arrow::Status FlightConnection::Handshake() {
     status = arrow::Status::IOError("the service answered the Handshake with no token");
   }
   (void)handshake_client->Close();
-  if (!status.ok()) return status.WithMessage("Handshake with ", spec_.addr, ": ", status.message());
+  if (!status.ok())
+    return status.WithMessage("Handshake with ", spec_.addr, ": ", status.message());
   std::lock_guard lock(token_mutex_);
   token_ = std::move(token);
   return arrow::Status::OK();

@@ -35,8 +35,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadRecordBytes(
 
 arrow::Result<std::string> SchemaToBytes(const arrow::Schema& schema) {
   ARROW_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create());
-  ARROW_ASSIGN_OR_RAISE(auto writer,
-                        arrow::ipc::MakeStreamWriter(sink, std::make_shared<arrow::Schema>(schema)));
+  ARROW_ASSIGN_OR_RAISE(
+      auto writer, arrow::ipc::MakeStreamWriter(sink, std::make_shared<arrow::Schema>(schema)));
   ARROW_RETURN_NOT_OK(writer->Close());
   ARROW_ASSIGN_OR_RAISE(auto buffer, sink->Finish());
   return buffer->ToString();

@@ -15,9 +15,9 @@ grpc::Status Internal(const std::string& prefix, const arrow::Status& status) {
 
 }  // namespace
 
-grpc::Status DiscoveryService::GetVersions(grpc::ServerContext*,
-                                           const cloudquery::discovery::v1::GetVersions::Request*,
-                                           cloudquery::discovery::v1::GetVersions::Response* response) {
+grpc::Status DiscoveryService::GetVersions(
+    grpc::ServerContext*, const cloudquery::discovery::v1::GetVersions::Request*,
+    cloudquery::discovery::v1::GetVersions::Response* response) {
   response->add_versions(3);
   return grpc::Status::OK;
 }
@@ -57,7 +57,8 @@ grpc::Status PluginService::GetTables(grpc::ServerContext*, const pb::GetTables:
 
 grpc::Status PluginService::Sync(grpc::ServerContext*, const pb::Sync::Request*,
                                  grpc::ServerWriter<pb::Sync::Response>*) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "Sync is not supported: this is a destination");
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      "Sync is not supported: this is a destination");
 }
 
 grpc::Status PluginService::Read(grpc::ServerContext* context, const pb::Read::Request* request,
@@ -138,8 +139,7 @@ grpc::Status PluginService::TestConnection(grpc::ServerContext*,
   response->set_failure_code(result.failure_code);
   response->set_failure_description(result.failure_description);
   if (!result.success) {
-    spdlog::warn("connection test failed: {}: {}", result.failure_code,
-                 result.failure_description);
+    spdlog::warn("connection test failed: {}: {}", result.failure_code, result.failure_description);
   }
   return grpc::Status::OK;
 }

@@ -68,6 +68,9 @@ void TablePutStream::HandleMetadata(const std::string& metadata) {
     return;
   }
   if (json.value("cloudquery_acks", false)) acks_ = true;
+  if (auto it = json.find("error"); it != json.end() && it->is_string()) {
+    service_error_ = it->get<std::string>();
+  }
   if (auto it = json.find("acked_batches"); it != json.end() && it->is_number_integer()) {
     const int64_t acked = std::min<int64_t>(it->get<int64_t>(), written_);
     // Drop what is now stored from the resend list.
@@ -90,9 +93,14 @@ arrow::Status TablePutStream::Write(const std::shared_ptr<arrow::RecordBatch>& b
   }
   {
     std::unique_lock lock(mutex_);
+    if (!service_error_.empty()) {
+      write_failed_ = true;
+      return arrow::Status::IOError("DoPut for table ", table_, ": ", service_error_);
+    }
     int64_t last_acked = acked_;
     while (acks_ && unacked_bytes_ > kMaxUnackedBytes && !reader_done_) {
-      if (!changed_.wait_for(lock, stall_timeout, [&] { return acked_ != last_acked || reader_done_; })) {
+      if (!changed_.wait_for(lock, stall_timeout,
+                             [&] { return acked_ != last_acked || reader_done_; })) {
         return arrow::Status::IOError("DoPut for table ", table_, ": no acknowledgement for ",
                                       stall_timeout.count() / 1000, " s");
       }
@@ -129,12 +137,16 @@ arrow::Status TablePutStream::WaitAcknowledged(std::chrono::milliseconds stall_t
   std::unique_lock lock(mutex_);
   int64_t last_acked = acked_;
   while (acked_ < written_) {
+    if (!service_error_.empty()) {
+      return arrow::Status::IOError("DoPut for table ", table_, ": ", service_error_);
+    }
     if (reader_done_) {
       return arrow::Status::IOError("DoPut stream for table ", table_,
                                     " ended before its data was acknowledged");
     }
-    if (!changed_.wait_for(lock, stall_timeout,
-                           [&] { return acked_ != last_acked || reader_done_; })) {
+    if (!changed_.wait_for(lock, stall_timeout, [&] {
+          return acked_ != last_acked || reader_done_ || !service_error_.empty();
+        })) {
       return arrow::Status::IOError("DoPut for table ", table_, ": no acknowledgement for ",
                                     stall_timeout.count() / 1000, " s (", written_ - acked_,
                                     " batches outstanding)");

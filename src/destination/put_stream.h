@@ -4,8 +4,9 @@
 // Acknowledgements (an extension that plain Flight services simply do not use): a service that
 // commits batches as they arrive may answer with PutResults whose app_metadata is JSON:
 // {"cloudquery_acks": true} once the stream is open, then {"acked_batches": N} (cumulative)
-// after committing. On such streams the plugin can wait for its data to be stored without
-// closing the stream, and resends what was not acknowledged when a stream breaks. Other
+// after committing, or {"error": "..."} when storing failed (the stream's final status follows
+// once the plugin half-closes it). On such streams the plugin can wait for its data to be stored
+// without closing the stream, and resends what was not acknowledged when a stream breaks. Other
 // services are flushed by closing the stream and waiting for its final status.
 #pragma once
 
@@ -82,6 +83,7 @@ class TablePutStream {
   int64_t written_ = 0;
   int64_t acked_ = 0;
   bool reader_done_ = false;
+  std::string service_error_;  // from an {"error": ...} answer
   arrow::Status reader_status_;
   // Batches [written_ - unacked_.size(), written_) that are not known to be stored.
   std::deque<std::shared_ptr<arrow::RecordBatch>> unacked_;

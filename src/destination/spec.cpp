@@ -45,7 +45,8 @@ arrow::Status ReadSize(const std::string& key, const json& value, int64_t* out) 
     size = static_cast<int64_t>(value.get<uint64_t>());
   } else if (value.is_number_integer()) {
     size = value.get<int64_t>();
-  } else if (value.is_number_float() && value.get<double>() == static_cast<int64_t>(value.get<double>())) {
+  } else if (value.is_number_float() &&
+             value.get<double>() == static_cast<int64_t>(value.get<double>())) {
     // YAML-to-JSON conversion may turn 4194304 into 4194304.0.
     size = static_cast<int64_t>(value.get<double>());
     if (size > std::numeric_limits<int32_t>::max()) {

@@ -64,7 +64,8 @@ int Serve(const ServeFlags& flags) {
   quiver::destination::DiscoveryService discovery;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), unix_socket ? nullptr : &port);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(),
+                           unix_socket ? nullptr : &port);
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   builder.RegisterService(&plugin);

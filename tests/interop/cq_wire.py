@@ -110,24 +110,25 @@ def delete_record(table: str, groups=(), relations=()) -> bytes:
 class Plugin:
     """The plugin binary started the way the CloudQuery CLI starts it (unix socket, flags)."""
 
-    def __init__(self, binary: str, workdir: Path, extra_args=()):
+    def __init__(self, binary: str, workdir: Path, extra_args=(), tcp_port=None):
         # A short path: unix socket paths are limited to about 100 bytes.
         self.socket = f"/tmp/cq-quiver-{os.getpid()}-{time.monotonic_ns() % 10**9}.sock"
         self.log_path = workdir / f"plugin-{Path(self.socket).stem}.log"
         self._log = open(self.log_path, "w")
-        args = [binary, "serve", "--log-level", "debug", "--log-format", "json",
-                "--network", "unix", "--address", self.socket, "--no-sentry",
-                "--otel-endpoint", "", "--license", "/nonexistent", *extra_args]
+        listen = (["--network", "tcp", "--address", f"127.0.0.1:{tcp_port}"] if tcp_port
+                  else ["--network", "unix", "--address", self.socket])
+        args = [binary, "serve", "--log-level", "debug", "--log-format", "json", *listen,
+                "--no-sentry", "--otel-endpoint", "", "--license", "/nonexistent", *extra_args]
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         deadline = time.monotonic() + 5
-        while not os.path.exists(self.socket):
+        while not tcp_port and not os.path.exists(self.socket):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.process.kill()
                 raise RuntimeError(f"plugin did not start:\n{self.log()}")
             time.sleep(0.02)
         self.channel = grpc.insecure_channel(
-            f"unix://{self.socket}",
+            f"127.0.0.1:{tcp_port}" if tcp_port else f"unix://{self.socket}",
             options=[("grpc.max_receive_message_length", MAX_MESSAGE),
                      ("grpc.max_send_message_length", MAX_MESSAGE)])
         grpc.channel_ready_future(self.channel).result(timeout=5)
@@ -160,11 +161,11 @@ class Plugin:
     def close(self):
         return self.call("Close")
 
-    def stop(self, timeout=5.0) -> int:
+    def stop(self, timeout=5.0, sig=signal.SIGINT) -> int:
         """SIGINT, as the CLI does; the plugin must be gone within the CLI's 5 s."""
         self.channel.close()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(sig)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -54,7 +54,8 @@ arrow::Status AuthMiddlewareFactory::StartCall(
       // The Handshake payload may hold the credentials: HandshakeAuthHandler decides. An empty
       // user here means the anonymous user does not exist.
       const bool anonymous = users_->Authenticate(UserStore::kAnonymousUser, "").ok();
-      *middleware = std::make_shared<AuthMiddleware>(anonymous ? UserStore::kAnonymousUser : "", "");
+      *middleware =
+          std::make_shared<AuthMiddleware>(anonymous ? UserStore::kAnonymousUser : "", "");
       return arrow::Status::OK();
     }
   }

@@ -32,8 +32,9 @@ arrow::Status HandshakeAuthHandler::Authenticate(const arrow::flight::ServerCall
   const auto colon = payload.find(':');
   if (colon == std::string::npos) {
     spdlog::warn("Handshake from {}: unknown token", context.peer());
-    return Unauthenticated("Handshake failed: the payload is neither a configured token nor "
-                           "user:password");
+    return Unauthenticated(
+        "Handshake failed: the payload is neither a configured token nor "
+        "user:password");
   }
   const std::string user = payload.substr(0, colon);
   auto status = users_->Authenticate(user, payload.substr(colon + 1));

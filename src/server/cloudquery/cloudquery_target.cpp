@@ -5,13 +5,18 @@
 #include <arrow/ipc/reader.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/table.h>
+#include <arrow/util/byte_size.h>
 #include <arrow/util/key_value_metadata.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "cloudquery/plugin/v3/plugin.pb.h"
 #include "common/sql_text.h"
@@ -150,7 +155,8 @@ arrow::Result<std::optional<TableDef>> ExistingTable(engine::Connection& connect
                                                   where));
   if (keys->num_rows() > 0) {
     auto key_names = std::static_pointer_cast<arrow::StringArray>(keys->column(0)->chunk(0));
-    for (int64_t i = 0; i < keys->num_rows(); ++i) def.primary_key.push_back(key_names->GetString(i));
+    for (int64_t i = 0; i < keys->num_rows(); ++i)
+      def.primary_key.push_back(key_names->GetString(i));
   }
   return def;
 }
@@ -179,8 +185,8 @@ arrow::Status StoreSchema(engine::Connection& connection, const std::string& tab
                                    "NULL, migrated_at TIMESTAMPTZ NOT NULL)")
                           .status());
   ARROW_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create());
-  ARROW_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeStreamWriter(
-                                         sink, std::make_shared<arrow::Schema>(schema)));
+  ARROW_ASSIGN_OR_RAISE(
+      auto writer, arrow::ipc::MakeStreamWriter(sink, std::make_shared<arrow::Schema>(schema)));
   ARROW_RETURN_NOT_OK(writer->Close());
   ARROW_ASSIGN_OR_RAISE(auto bytes, sink->Finish());
   return connection
@@ -192,12 +198,13 @@ arrow::Status StoreSchema(engine::Connection& connection, const std::string& tab
 // The CloudQuery schema a table was migrated with, or null when there is none.
 arrow::Result<std::shared_ptr<arrow::Schema>> LoadSchema(engine::Connection& connection,
                                                          const std::string& table) {
-  ARROW_ASSIGN_OR_RAISE(bool exists, engine::TableExists(connection, {"quiver_cloudquery", "tables"}));
+  ARROW_ASSIGN_OR_RAISE(bool exists,
+                        engine::TableExists(connection, {"quiver_cloudquery", "tables"}));
   if (!exists) return nullptr;
-  ARROW_ASSIGN_OR_RAISE(auto result,
-                        QueryTable(connection, "SELECT arrow_schema FROM " + std::string(kMetaTable) +
-                                                   " WHERE lower(table_name) = lower(" +
-                                                   QuoteString(table) + ")"));
+  ARROW_ASSIGN_OR_RAISE(
+      auto result,
+      QueryTable(connection, "SELECT arrow_schema FROM " + std::string(kMetaTable) +
+                                 " WHERE lower(table_name) = lower(" + QuoteString(table) + ")"));
   if (result->num_rows() == 0) return nullptr;
   auto blob = std::static_pointer_cast<arrow::BinaryArray>(result->column(0)->chunk(0));
   return ReadSchemaIpc(blob->GetString(0));
@@ -205,8 +212,8 @@ arrow::Result<std::shared_ptr<arrow::Schema>> LoadSchema(engine::Connection& con
 
 std::shared_ptr<arrow::Schema> WithTableName(const std::shared_ptr<arrow::Schema>& schema,
                                              const std::string& table) {
-  auto metadata = schema->metadata() ? schema->metadata()->Copy()
-                                     : std::make_shared<arrow::KeyValueMetadata>();
+  auto metadata =
+      schema->metadata() ? schema->metadata()->Copy() : std::make_shared<arrow::KeyValueMetadata>();
   if (metadata->Contains(kTableNameKey)) return schema;
   metadata->Append(kTableNameKey, table);
   return schema->WithMetadata(metadata);
@@ -269,8 +276,8 @@ arrow::Result<std::string> Migrate(engine::Connection& connection, const std::st
           break;
       }
     }
-    ARROW_RETURN_NOT_OK(StoreSchema(connection, table, *WithTableName(
-                                                           std::make_shared<arrow::Schema>(schema), table)));
+    ARROW_RETURN_NOT_OK(StoreSchema(
+        connection, table, *WithTableName(std::make_shared<arrow::Schema>(schema), table)));
     ARROW_RETURN_NOT_OK(transaction->Commit());
     return outcome;
   };
@@ -284,35 +291,47 @@ arrow::Result<std::string> Migrate(engine::Connection& connection, const std::st
   return outcome;
 }
 
-// Inserts (or, with a primary key, upserts) one CloudQuery batch.
-arrow::Status InsertBatch(engine::Connection& connection, const std::string& insert_columns,
-                          const std::string& select_columns, const std::string& table,
-                          const std::vector<std::string>& primary_key,
-                          const std::shared_ptr<arrow::RecordBatch>& batch) {
-  ARROW_ASSIGN_OR_RAISE(auto storage, ToStorage(batch));
+// Inserts (or, with a primary key, upserts) CloudQuery batches of one stream in one statement.
+arrow::Status InsertBatches(engine::Connection& connection, const std::string& insert_columns,
+                            const std::string& select_columns, const std::string& table,
+                            const std::vector<std::string>& primary_key,
+                            const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) {
+  arrow::RecordBatchVector storage;
+  int64_t ordinal = 0;
+  for (const auto& batch : batches) {
+    if (batch->num_rows() == 0) continue;
+    ARROW_ASSIGN_OR_RAISE(auto converted, ToStorage(batch));
+    if (!primary_key.empty()) {
+      // Row order across the group, so that the last of several rows with one key wins.
+      arrow::Int64Builder ordinals;
+      ARROW_RETURN_NOT_OK(ordinals.Reserve(converted->num_rows()));
+      for (int64_t i = 0; i < converted->num_rows(); ++i) ordinals.UnsafeAppend(ordinal++);
+      ARROW_ASSIGN_OR_RAISE(auto ordinal_array, ordinals.Finish());
+      ARROW_ASSIGN_OR_RAISE(
+          converted,
+          converted->AddColumn(converted->num_columns(),
+                               arrow::field(kOrdinalColumn, arrow::int64()), ordinal_array));
+    }
+    storage.push_back(std::move(converted));
+  }
+  if (storage.empty()) return arrow::Status::OK();
   std::string sql;
   if (primary_key.empty()) {
     sql = "INSERT INTO " + QuoteIdentifier(table) + " (" + insert_columns + ") SELECT " +
           select_columns + " FROM ";
   } else {
-    arrow::Int64Builder ordinals;
-    ARROW_RETURN_NOT_OK(ordinals.Reserve(storage->num_rows()));
-    for (int64_t i = 0; i < storage->num_rows(); ++i) ordinals.UnsafeAppend(i);
-    ARROW_ASSIGN_OR_RAISE(auto ordinal_array, ordinals.Finish());
-    ARROW_ASSIGN_OR_RAISE(storage, storage->AddColumn(storage->num_columns(),
-                                                      arrow::field(kOrdinalColumn, arrow::int64()),
-                                                      ordinal_array));
     std::string partition;
     for (const auto& key : primary_key) {
       partition += (partition.empty() ? "" : ", ") + QuoteIdentifier(key);
     }
     // DuckDB keeps the first of several rows with one key in a statement; CloudQuery wants the
     // last, so duplicates are removed before the upsert.
-    sql = "INSERT OR REPLACE INTO " + QuoteIdentifier(table) + " (" + insert_columns +
-          ") SELECT " + select_columns + " FROM {view} QUALIFY row_number() OVER (PARTITION BY " +
-          partition + " ORDER BY " + kOrdinalColumn + " DESC) = 1";
+    sql = "INSERT OR REPLACE INTO " + QuoteIdentifier(table) + " (" + insert_columns + ") SELECT " +
+          select_columns + " FROM {view} QUALIFY row_number() OVER (PARTITION BY " + partition +
+          " ORDER BY " + kOrdinalColumn + " DESC) = 1";
   }
-  ARROW_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({storage}, storage->schema()));
+  auto schema = storage.front()->schema();
+  ARROW_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make(std::move(storage), schema));
   ARROW_ASSIGN_OR_RAISE(auto view, engine::ArrowView::Register(connection, std::move(reader)));
   if (primary_key.empty()) {
     sql += view->name();
@@ -321,6 +340,60 @@ arrow::Status InsertBatch(engine::Connection& connection, const std::string& ins
   }
   return connection.Execute(sql).status();
 }
+
+// The batches of a DoPut stream, read on their own thread. While one group is being inserted the
+// next batches queue up and are inserted together: one statement (and commit) per group rather
+// than per batch, which is what small CloudQuery records need.
+class BatchQueue {
+ public:
+  // Blocks while the queue holds more than the limit, so memory stays bounded.
+  void Push(std::shared_ptr<arrow::RecordBatch> batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return bytes_ < kMaxQueuedBytes || abandoned_; });
+    if (abandoned_) return;  // after a failed insert the rest of the stream is dropped
+    bytes_ += arrow::util::TotalBufferSize(*batch);
+    batches_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+  void Finish(arrow::Status status) {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    reader_status_ = std::move(status);
+    changed_.notify_all();
+  }
+  void Abandon() {
+    std::lock_guard lock(mutex_);
+    abandoned_ = true;
+    batches_.clear();
+    bytes_ = 0;
+    changed_.notify_all();
+  }
+  // The queued batches (at least one), or false at the end of the stream.
+  bool Take(std::vector<std::shared_ptr<arrow::RecordBatch>>* group) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !batches_.empty() || finished_; });
+    if (batches_.empty()) return false;
+    group->assign(batches_.begin(), batches_.end());
+    batches_.clear();
+    bytes_ = 0;
+    changed_.notify_all();
+    return true;
+  }
+  arrow::Status reader_status() {
+    std::lock_guard lock(mutex_);
+    return reader_status_;
+  }
+
+ private:
+  static constexpr int64_t kMaxQueuedBytes = 64LL * 1024 * 1024;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::shared_ptr<arrow::RecordBatch>> batches_;
+  int64_t bytes_ = 0;
+  bool finished_ = false;
+  bool abandoned_ = false;
+  arrow::Status reader_status_;
+};
 
 // Converts DuckDB's result batches to the CloudQuery schema the table was migrated with.
 class CloudQueryReader : public arrow::RecordBatchReader {
@@ -361,7 +434,8 @@ class PredicateTables {
   arrow::Result<std::string> Add(const std::shared_ptr<arrow::RecordBatch>& batch) {
     static std::atomic<uint64_t> counter{0};
     ARROW_ASSIGN_OR_RAISE(auto storage, ToStorage(batch));
-    ARROW_ASSIGN_OR_RAISE(auto reader, arrow::RecordBatchReader::Make({storage}, storage->schema()));
+    ARROW_ASSIGN_OR_RAISE(auto reader,
+                          arrow::RecordBatchReader::Make({storage}, storage->schema()));
     ARROW_ASSIGN_OR_RAISE(auto view, engine::ArrowView::Register(connection_, std::move(reader)));
     std::string name = "__quiver_cq_predicate_" + std::to_string(++counter);
     ARROW_RETURN_NOT_OK(
@@ -376,8 +450,9 @@ class PredicateTables {
   std::vector<std::string> names_;
 };
 
-arrow::Result<std::string> WhereClause(const google::protobuf::RepeatedPtrField<pb::PredicatesGroup>& groups,
-                                       PredicateTables* tables) {
+arrow::Result<std::string> WhereClause(
+    const google::protobuf::RepeatedPtrField<pb::PredicatesGroup>& groups,
+    PredicateTables* tables) {
   std::string where;
   for (const auto& group : groups) {
     const char* joiner = group.grouping_type() == pb::PredicatesGroup::OR ? " OR " : " AND ";
@@ -395,8 +470,8 @@ arrow::Result<std::string> WhereClause(const google::protobuf::RepeatedPtrField<
       ARROW_ASSIGN_OR_RAISE(auto values, record->SelectColumns({index}));
       ARROW_ASSIGN_OR_RAISE(auto name, tables->Add(values));
       const std::string column = QuoteIdentifier(predicate.column());
-      clause += (clause.empty() ? "" : joiner) + column + " IN (SELECT " + column + " FROM " +
-                name + ")";
+      clause +=
+          (clause.empty() ? "" : joiner) + column + " IN (SELECT " + column + " FROM " + name + ")";
     }
     if (clause.empty()) continue;
     where += (where.empty() ? "" : " AND ") + ("(" + clause + ")");
@@ -412,7 +487,8 @@ bool CloudQueryTarget::IsAction(const std::string& type) {
 
 std::vector<flight::ActionType> CloudQueryTarget::ActionTypes() {
   return {{kMigrateTable, "CloudQuery: create or migrate a table (Write.MessageMigrateTable)"},
-          {kDeleteStale, "CloudQuery: delete a source's rows older than a sync (Write.MessageDeleteStale)"},
+          {kDeleteStale,
+           "CloudQuery: delete a source's rows older than a sync (Write.MessageDeleteStale)"},
           {kDeleteRecord, "CloudQuery: delete matching rows (Write.MessageDeleteRecord)"}};
 }
 
@@ -445,19 +521,22 @@ arrow::Result<std::vector<std::string>> CloudQueryTarget::DoAction(
 arrow::Result<std::string> CloudQueryTarget::MigrateTable(const std::string& body) {
   pb::Write::MessageMigrateTable message;
   if (!message.ParseFromString(body)) {
-    return arrow::Status::Invalid("MigrateTable: the body is not a CloudQuery Write.MessageMigrateTable");
+    return arrow::Status::Invalid(
+        "MigrateTable: the body is not a CloudQuery Write.MessageMigrateTable");
   }
   ARROW_ASSIGN_OR_RAISE(auto schema, ReadSchemaIpc(message.table()));
   ARROW_ASSIGN_OR_RAISE(auto table, TableName(*schema));
   ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
-  ARROW_ASSIGN_OR_RAISE(auto outcome, Migrate(*connection, table, *schema, message.migrate_force()));
+  ARROW_ASSIGN_OR_RAISE(auto outcome,
+                        Migrate(*connection, table, *schema, message.migrate_force()));
   return Json({{"table", JsonString(table)}, {"migration", JsonString(outcome)}});
 }
 
 arrow::Result<std::string> CloudQueryTarget::DeleteStale(const std::string& body) {
   pb::Write::MessageDeleteStale message;
   if (!message.ParseFromString(body)) {
-    return arrow::Status::Invalid("DeleteStale: the body is not a CloudQuery Write.MessageDeleteStale");
+    return arrow::Status::Invalid(
+        "DeleteStale: the body is not a CloudQuery Write.MessageDeleteStale");
   }
   std::string table = message.table_name();
   if (table.empty() && !message.table().empty()) {
@@ -478,19 +557,20 @@ arrow::Result<std::string> CloudQueryTarget::DeleteStale(const std::string& body
   const auto& sync_time = message.sync_time();
   const int64_t sync_ns = sync_time.seconds() * 1'000'000'000LL + sync_time.nanos();
   // Rows of this source from before the sync go; rows of the sync itself (>=) stay.
-  ARROW_ASSIGN_OR_RAISE(int64_t deleted,
-                        connection->Execute("DELETE FROM " + QuoteIdentifier(table) + " WHERE " +
-                                            QuoteIdentifier(kSourceNameColumn) + " = " +
-                                            QuoteString(message.source_name()) + " AND epoch_ns(" +
-                                            QuoteIdentifier(kSyncTimeColumn) + ") < " +
-                                            std::to_string(sync_ns)));
+  ARROW_ASSIGN_OR_RAISE(
+      int64_t deleted,
+      connection->Execute("DELETE FROM " + QuoteIdentifier(table) + " WHERE " +
+                          QuoteIdentifier(kSourceNameColumn) + " = " +
+                          QuoteString(message.source_name()) + " AND epoch_ns(" +
+                          QuoteIdentifier(kSyncTimeColumn) + ") < " + std::to_string(sync_ns)));
   return Json({{"table", JsonString(table)}, {"deleted", std::to_string(deleted)}});
 }
 
 arrow::Result<std::string> CloudQueryTarget::DeleteRecord(const std::string& body) {
   pb::Write::MessageDeleteRecord message;
   if (!message.ParseFromString(body)) {
-    return arrow::Status::Invalid("DeleteRecord: the body is not a CloudQuery Write.MessageDeleteRecord");
+    return arrow::Status::Invalid(
+        "DeleteRecord: the body is not a CloudQuery Write.MessageDeleteRecord");
   }
   const std::string& table = message.table_name();
   if (table.empty()) return arrow::Status::Invalid("DeleteRecord: no table_name");
@@ -537,14 +617,15 @@ arrow::Result<std::string> CloudQueryTarget::DeleteRecord(const std::string& bod
     ARROW_ASSIGN_OR_RAISE(auto child_table, ExistingTable(*connection, child));
     if (!child_table) continue;
     ARROW_ASSIGN_OR_RAISE(auto parent_ids, doomed_ids(parent_of[child], 0));
-    ARROW_ASSIGN_OR_RAISE(int64_t rows,
-                          connection->Execute("DELETE FROM " + QuoteIdentifier(child) + " WHERE " +
-                                              QuoteIdentifier(kParentIdColumn) + " IN (" +
-                                              parent_ids + ")"));
+    ARROW_ASSIGN_OR_RAISE(
+        int64_t rows,
+        connection->Execute("DELETE FROM " + QuoteIdentifier(child) + " WHERE " +
+                            QuoteIdentifier(kParentIdColumn) + " IN (" + parent_ids + ")"));
     child_rows += rows;
   }
-  ARROW_ASSIGN_OR_RAISE(int64_t deleted,
-                        connection->Execute("DELETE FROM " + QuoteIdentifier(table) + " WHERE " + where));
+  ARROW_ASSIGN_OR_RAISE(
+      int64_t deleted,
+      connection->Execute("DELETE FROM " + QuoteIdentifier(table) + " WHERE " + where));
   ARROW_RETURN_NOT_OK(transaction->Commit());
   return Json({{"table", JsonString(table)},
                {"deleted", std::to_string(deleted)},
@@ -581,24 +662,49 @@ arrow::Status CloudQueryTarget::DoPut(const flight::ServerCallContext& context,
                                   " (send MigrateTable with the new schema first)");
   }
   // Acknowledgements: the plugin may wait for them instead of closing the stream.
-  ARROW_RETURN_NOT_OK(writer.WriteMetadata(*arrow::Buffer::FromString("{\"cloudquery_acks\":true}")));
+  ARROW_RETURN_NOT_OK(
+      writer.WriteMetadata(*arrow::Buffer::FromString("{\"cloudquery_acks\":true}")));
+  BatchQueue queue;
+  std::thread reading([&] {
+    while (true) {
+      auto chunk = reader.Next();
+      if (!chunk.ok()) return queue.Finish(chunk.status());
+      if (chunk->data == nullptr) {
+        if (chunk->app_metadata != nullptr) continue;
+        return queue.Finish(arrow::Status::OK());
+      }
+      queue.Push(std::move(chunk->data));
+    }
+  });
   int64_t batches = 0;
   int64_t rows = 0;
-  while (true) {
-    ARROW_ASSIGN_OR_RAISE(auto chunk, reader.Next());
-    if (chunk.data == nullptr) {
-      if (chunk.app_metadata != nullptr) continue;
+  arrow::Status status;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> group;
+  while (queue.Take(&group)) {
+    status = InsertBatches(*connection, insert_columns, select_columns, table,
+                           existing->primary_key, group);
+    if (status.ok()) {
+      batches += static_cast<int64_t>(group.size());
+      for (const auto& batch : group) rows += batch->num_rows();
+      status = writer.WriteMetadata(*arrow::Buffer::FromString(
+          Json({{"acked_batches", std::to_string(batches)}, {"rows", std::to_string(rows)}})));
+    } else {
+      // The reading thread waits for the client's next message; announcing the error lets a
+      // client that understands it (our plugin) end the stream now instead of at its close.
+      (void)writer.WriteMetadata(
+          *arrow::Buffer::FromString(Json({{"error", JsonString(status.message())}})));
+    }
+    if (!status.ok()) {
+      queue.Abandon();
       break;
     }
-    if (chunk.data->num_rows() > 0) {
-      ARROW_RETURN_NOT_OK(InsertBatch(*connection, insert_columns, select_columns, table,
-                                      existing->primary_key, chunk.data));
-    }
-    ++batches;
-    rows += chunk.data->num_rows();
-    ARROW_RETURN_NOT_OK(writer.WriteMetadata(*arrow::Buffer::FromString(
-        Json({{"acked_batches", std::to_string(batches)}, {"rows", std::to_string(rows)}}))));
   }
+  // The stream must be read to its end before the call may return (the reader is the caller's).
+  while (queue.Take(&group)) {
+  }
+  reading.join();
+  if (!status.ok()) return status;
+  ARROW_RETURN_NOT_OK(queue.reader_status());
   spdlog::debug("CloudQuery DoPut by '{}': table {}, {} batches, {} rows", auth::CallUser(context),
                 table, batches, rows);
   return arrow::Status::OK();
@@ -639,13 +745,15 @@ arrow::Result<std::unique_ptr<flight::FlightInfo>> CloudQueryTarget::GetFlightIn
                                     [&context] { return context.is_cancelled(); });
 }
 
-arrow::Result<std::shared_ptr<arrow::Schema>> CloudQueryTarget::GetSchema(const std::string& table) {
+arrow::Result<std::shared_ptr<arrow::Schema>> CloudQueryTarget::GetSchema(
+    const std::string& table) {
   ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
   ARROW_ASSIGN_OR_RAISE(auto existing, ExistingTable(*connection, table));
   if (!existing) return arrow::Status::KeyError("Table '", table, "' not found");
   ARROW_ASSIGN_OR_RAISE(auto stored, LoadSchema(*connection, table));
   if (stored != nullptr) return stored;
-  ARROW_ASSIGN_OR_RAISE(auto schema, connection->Describe("SELECT * FROM " + QuoteIdentifier(table)));
+  ARROW_ASSIGN_OR_RAISE(auto schema,
+                        connection->Describe("SELECT * FROM " + QuoteIdentifier(table)));
   return WithTableName(schema, table);
 }
 

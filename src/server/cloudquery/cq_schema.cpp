@@ -108,7 +108,8 @@ arrow::Result<MigrationPlan> PlanMigration(const std::string& table, const Table
   if (!plan.unsafe_changes.empty()) {
     if (!force) {
       std::string changes;
-      for (const auto& change : plan.unsafe_changes) changes += (changes.empty() ? "" : "; ") + change;
+      for (const auto& change : plan.unsafe_changes)
+        changes += (changes.empty() ? "" : "; ") + change;
       return arrow::Status::Invalid("MigrateTable ", table, ": ", changes,
                                     ". Use migrate_mode: forced to drop and recreate the table");
     }

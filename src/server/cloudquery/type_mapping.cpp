@@ -180,7 +180,8 @@ arrow::Result<std::shared_ptr<arrow::ArrayData>> ToStorageData(
       std::shared_ptr<arrow::Field> entries;
       if (type.id() == Type::MAP) {
         const auto& map = static_cast<const arrow::MapType&>(type);
-        entries = arrow::field("entries", arrow::struct_({map.key_field(), map.item_field()}), false);
+        entries =
+            arrow::field("entries", arrow::struct_({map.key_field(), map.item_field()}), false);
         child_field = entries.get();
       }
       auto copy = Retype(data, storage_type);
@@ -191,7 +192,8 @@ arrow::Result<std::shared_ptr<arrow::ArrayData>> ToStorageData(
     case Type::STRUCT: {
       auto copy = Retype(data, storage_type);
       for (int i = 0; i < type.num_fields(); ++i) {
-        ARROW_ASSIGN_OR_RAISE(copy->child_data[i], ToStorageData(data->child_data[i], *type.field(i)));
+        ARROW_ASSIGN_OR_RAISE(copy->child_data[i],
+                              ToStorageData(data->child_data[i], *type.field(i)));
       }
       return copy;
     }
@@ -219,8 +221,8 @@ arrow::Result<std::shared_ptr<arrow::ArrayData>> FromMonthDayNano(
         if (value.months != 0) {
           return arrow::Status::Invalid("an interval with months is not a duration");
         }
-        const int64_t nanos = static_cast<int64_t>(value.days) * 86'400'000'000'000LL +
-                              value.nanoseconds;
+        const int64_t nanos =
+            static_cast<int64_t>(value.days) * 86'400'000'000'000LL + value.nanoseconds;
         int64_t per_unit = 1;
         switch (static_cast<const arrow::DurationType&>(*target).unit()) {
           case arrow::TimeUnit::SECOND:
@@ -240,7 +242,8 @@ arrow::Result<std::shared_ptr<arrow::ArrayData>> FromMonthDayNano(
         break;
       }
       case Type::INTERVAL_MONTHS:
-        ARROW_RETURN_NOT_OK(static_cast<arrow::MonthIntervalBuilder&>(*builder).Append(value.months));
+        ARROW_RETURN_NOT_OK(
+            static_cast<arrow::MonthIntervalBuilder&>(*builder).Append(value.months));
         break;
       case Type::INTERVAL_DAY_TIME:
         ARROW_RETURN_NOT_OK(static_cast<arrow::DayTimeIntervalBuilder&>(*builder).Append(
@@ -354,10 +357,9 @@ arrow::Result<std::shared_ptr<arrow::ArrayData>> FromStorageData(
     case Type::LARGE_LIST:
     case Type::FIXED_SIZE_LIST:
     case Type::MAP: {
-      const bool is_list_like = data->type->id() == Type::LIST ||
-                                data->type->id() == Type::LARGE_LIST ||
-                                data->type->id() == Type::FIXED_SIZE_LIST ||
-                                data->type->id() == Type::MAP;
+      const bool is_list_like =
+          data->type->id() == Type::LIST || data->type->id() == Type::LARGE_LIST ||
+          data->type->id() == Type::FIXED_SIZE_LIST || data->type->id() == Type::MAP;
       if (!is_list_like) return CastData(data, target);
       std::shared_ptr<arrow::Field> child_field = target->field(0);
       if (target->id() == Type::MAP) {
@@ -366,7 +368,8 @@ arrow::Result<std::shared_ptr<arrow::ArrayData>> FromStorageData(
                                    arrow::struct_({map.key_field(), map.item_field()}), false);
       }
       auto copy = data->Copy();
-      ARROW_ASSIGN_OR_RAISE(copy->child_data[0], FromStorageData(data->child_data[0], *child_field));
+      ARROW_ASSIGN_OR_RAISE(copy->child_data[0],
+                            FromStorageData(data->child_data[0], *child_field));
       // Same list layout as DuckDB's: retype; otherwise (e.g. list -> large_list) cast.
       const bool same_layout = data->type->id() == target->id() ||
                                (data->type->id() == Type::MAP && target->id() == Type::LIST) ||
@@ -504,8 +507,8 @@ arrow::Result<std::string> DuckDbTypeImpl(const arrow::Field& field) {
     default:
       break;
   }
-  return arrow::Status::NotImplemented("column '", field.name(), "': Arrow type ",
-                                       type.ToString(), " cannot be stored");
+  return arrow::Status::NotImplemented("column '", field.name(), "': Arrow type ", type.ToString(),
+                                       " cannot be stored");
 }
 
 }  // namespace
@@ -544,8 +547,8 @@ arrow::Result<std::shared_ptr<arrow::Array>> FromStorage(const std::shared_ptr<a
                                                          const arrow::Field& field) {
   auto converted = FromStorageData(array->data(), field);
   if (!converted.ok()) {
-    return converted.status().WithMessage("column '", field.name(), "': ",
-                                          converted.status().message());
+    return converted.status().WithMessage("column '", field.name(),
+                                          "': ", converted.status().message());
   }
   return arrow::MakeArray(*converted);
 }

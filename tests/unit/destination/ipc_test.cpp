@@ -9,10 +9,11 @@ namespace quiver::destination {
 namespace {
 
 std::shared_ptr<arrow::Schema> CqSchema(const std::string& table) {
-  auto uuid = arrow::field("_cq_id", arrow::fixed_size_binary(16), false,
-                           arrow::key_value_metadata({"ARROW:extension:name", "ARROW:extension:metadata",
-                                                      "cq:extension:unique"},
-                                                     {"uuid", "uuid-serialized", "true"}));
+  auto uuid =
+      arrow::field("_cq_id", arrow::fixed_size_binary(16), false,
+                   arrow::key_value_metadata(
+                       {"ARROW:extension:name", "ARROW:extension:metadata", "cq:extension:unique"},
+                       {"uuid", "uuid-serialized", "true"}));
   return arrow::schema({uuid, arrow::field("name", arrow::utf8())},
                        arrow::key_value_metadata({"cq:table_name"}, {table}));
 }

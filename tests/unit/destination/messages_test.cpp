@@ -64,8 +64,8 @@ TEST(MessagesTest, WriteRequestOneofNumbers) {
   std::string expected_predicate = Bytes({0x12, 1, 'c', 0x1a, 1, 'R'});  // EQ = 0 is not sent
   std::string expected_group = Bytes({0x08, 1, 0x12, 6}) + expected_predicate;
   std::string expected_relation = Bytes({0x0a, 5, 'c', 'h', 'i', 'l', 'd', 0x12, 1, 't'});
-  std::string expected_body = Bytes({0x0a, 1, 't', 0x12, 10}) + expected_group +
-                              Bytes({0x1a, 10}) + expected_relation;
+  std::string expected_body =
+      Bytes({0x0a, 1, 't', 0x12, 10}) + expected_group + Bytes({0x1a, 10}) + expected_relation;
   EXPECT_EQ(record.SerializeAsString(), Bytes({0x22, 27}) + expected_body);
 }
 

@@ -64,7 +64,8 @@ TEST(SpecTest, WrongTypesNameTheKey) {
             "spec key 'max_call_send_msg_size' must be at least 1"},
            {R"({"addr": "a", "max_call_recv_msg_size": 2147483648})",
             "spec key 'max_call_recv_msg_size' must be at most 2147483647"},
-           {R"({"addr": "a", "handshake": ["x"]})", "spec key 'handshake' must be a string (got array)"},
+           {R"({"addr": "a", "handshake": ["x"]})",
+            "spec key 'handshake' must be a string (got array)"},
        }) {
     auto spec = ParseSpec(c.json);
     ASSERT_FALSE(spec.ok()) << c.json;
@@ -99,10 +100,9 @@ TEST(SpecTest, JsonSchemaDescribesExactlyTheKeys) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : schema["properties"].items()) keys.push_back(key);
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"addr", "handshake", "max_call_recv_msg_size",
-                                            "max_call_send_msg_size", "tls_enabled",
-                                            "tls_insecure_skip_verify", "tls_server_name",
-                                            "token"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "addr", "handshake", "max_call_recv_msg_size", "max_call_send_msg_size",
+                      "tls_enabled", "tls_insecure_skip_verify", "tls_server_name", "token"}));
   EXPECT_EQ(schema["properties"]["max_call_recv_msg_size"]["default"], 4194304);
 }
 

@@ -115,8 +115,8 @@ TEST(CloudQueryTypesTest, DuckDbTypes) {
 }
 
 TEST(CloudQuerySchemaTest, CreateTableWithKeyAndNotNull) {
-  auto schema = Table("t", {Pk(arrow::field("id", arrow::int64(), false)),
-                            arrow::field("name", arrow::utf8())});
+  auto schema = Table(
+      "t", {Pk(arrow::field("id", arrow::int64(), false)), arrow::field("name", arrow::utf8())});
   auto def = DesiredTable(*schema);
   ASSERT_TRUE(def.ok());
   EXPECT_EQ(CreateTableSql("t", *def),
@@ -193,16 +193,35 @@ TEST_F(CloudQueryTargetTest, AllTypesRoundTrip) {
   };
   auto schema = Table("all_types", fields);
   // Second row: all nulls except the key.
-  std::vector<std::string> values = {
-      "[1, 2]", "[-8, null]", "[18446744073709551615, null]", "[1.5, null]", "[true, null]",
-      R"(["AAE=", null])", R"(["héllo", null])", R"(["0123456789abcdef", null])",
-      R"(["192.168.0.1/24", null])", R"(["aa:bb:cc:dd:ee:ff", null])", R"(["{\"a\": [1]}", null])",
-      "[19000, null]", "[1641600000000, null]", "[3600, null]", "[1500000, null]", "[14, null]",
-      "[[3, 4000], null]", "[[1, 2, 3000], null]", R"(["AAE=", null])", R"(["big", null])",
-      "[3723, null]", "[3723000001, null]", "[1700000000, null]", "[1700000000123456, null]",
-      "[1700000000123456789, null]", R"(["12.3456789012", null])",
-      R"([{"a": 7, "uuid": "fedcba9876543210"}, null])",
-      R"([["0123456789abcdef", null], null])", R"([[["k", "[1,2]"]], null])"};
+  std::vector<std::string> values = {"[1, 2]",
+                                     "[-8, null]",
+                                     "[18446744073709551615, null]",
+                                     "[1.5, null]",
+                                     "[true, null]",
+                                     R"(["AAE=", null])",
+                                     R"(["héllo", null])",
+                                     R"(["0123456789abcdef", null])",
+                                     R"(["192.168.0.1/24", null])",
+                                     R"(["aa:bb:cc:dd:ee:ff", null])",
+                                     R"(["{\"a\": [1]}", null])",
+                                     "[19000, null]",
+                                     "[1641600000000, null]",
+                                     "[3600, null]",
+                                     "[1500000, null]",
+                                     "[14, null]",
+                                     "[[3, 4000], null]",
+                                     "[[1, 2, 3000], null]",
+                                     R"(["AAE=", null])",
+                                     R"(["big", null])",
+                                     "[3723, null]",
+                                     "[3723000001, null]",
+                                     "[1700000000, null]",
+                                     "[1700000000123456, null]",
+                                     "[1700000000123456789, null]",
+                                     R"(["12.3456789012", null])",
+                                     R"([{"a": 7, "uuid": "fedcba9876543210"}, null])",
+                                     R"([["0123456789abcdef", null], null])",
+                                     R"([[["k", "[1,2]"]], null])"};
   arrow::ArrayVector columns;
   for (size_t i = 0; i < fields.size(); ++i) columns.push_back(Json(fields[i]->type(), values[i]));
   auto batch = arrow::RecordBatch::Make(schema, 2, columns);
@@ -214,10 +233,14 @@ TEST_F(CloudQueryTargetTest, AllTypesRoundTrip) {
   Insert("all_types", batch);
 
   // Column types as DuckDB sees them.
-  auto types = connection_->Query(
-      "SELECT typeof(uuid), typeof(json), typeof(inet), typeof(timestamp_ns), "
-      "typeof(uuid_list), typeof(string_json_map) FROM all_types LIMIT 1", {}).ValueOrDie()
-      ->ToTable().ValueOrDie();
+  auto types = connection_
+                   ->Query(
+                       "SELECT typeof(uuid), typeof(json), typeof(inet), typeof(timestamp_ns), "
+                       "typeof(uuid_list), typeof(string_json_map) FROM all_types LIMIT 1",
+                       {})
+                   .ValueOrDie()
+                   ->ToTable()
+                   .ValueOrDie();
   std::vector<std::string> type_names;
   for (int i = 0; i < types->num_columns(); ++i) {
     type_names.push_back(types->column(i)->GetScalar(0).ValueOrDie()->ToString());
@@ -247,8 +270,9 @@ TEST_F(CloudQueryTargetTest, MigrationsKeepDataUnlessForced) {
   auto v1 = Table("m", {Pk(arrow::field("id", arrow::int64(), false)),
                         arrow::field("flag", arrow::boolean(), false)});
   ASSERT_TRUE(Migrate(v1, false).ok());
-  Insert("m", arrow::RecordBatch::Make(v1, 2, {Json(arrow::int64(), "[1, 2]"),
-                                               Json(arrow::boolean(), "[true, false]")}));
+  Insert("m",
+         arrow::RecordBatch::Make(
+             v1, 2, {Json(arrow::int64(), "[1, 2]"), Json(arrow::boolean(), "[true, false]")}));
   // Safe: add a column, drop one (kept, nullable).
   auto v2 = Table("m", {Pk(arrow::field("id", arrow::int64(), false)),
                         arrow::field("extra", arrow::utf8(), false)});
@@ -258,8 +282,8 @@ TEST_F(CloudQueryTargetTest, MigrationsKeepDataUnlessForced) {
   EXPECT_EQ(Count("SELECT count(*) FROM m WHERE flag IS NOT NULL"), 2);
   EXPECT_TRUE(connection_->Execute("INSERT INTO m (id, extra) VALUES (3, 'x')").ok());
   // Unsafe: a type change is refused, then forced (drop and recreate).
-  auto v3 = Table("m", {Pk(arrow::field("id", arrow::int64(), false)),
-                        arrow::field("extra", arrow::int32())});
+  auto v3 = Table(
+      "m", {Pk(arrow::field("id", arrow::int64(), false)), arrow::field("extra", arrow::int32())});
   auto refused = Migrate(v3, false);
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(refused.status().IsInvalid());
@@ -280,9 +304,9 @@ TEST_F(CloudQueryTargetTest, MigrationsKeepDataUnlessForced) {
 }
 
 TEST_F(CloudQueryTargetTest, DeleteStaleKeepsTheSyncAndOtherSources) {
-  auto schema = Table("s", {arrow::field("_cq_sync_time", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
-                            arrow::field("_cq_source_name", arrow::utf8()),
-                            arrow::field("id", arrow::int64())});
+  auto schema = Table(
+      "s", {arrow::field("_cq_sync_time", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
+            arrow::field("_cq_source_name", arrow::utf8()), arrow::field("id", arrow::int64())});
   ASSERT_TRUE(Migrate(schema, false).ok());
   Insert("s", arrow::RecordBatch::Make(
                   schema, 4,
@@ -312,11 +336,12 @@ TEST_F(CloudQueryTargetTest, DeleteRecordWithPredicatesAndRelations) {
   ASSERT_TRUE(Migrate(parent, false).ok());
   ASSERT_TRUE(Migrate(child, false).ok());
   auto ids = R"(["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "cccccccccccccccc"])";
-  Insert("parent", arrow::RecordBatch::Make(parent, 3, {Json(uuid->type(), ids),
-                                                        Json(arrow::int64(), "[0, 1, 2]")}));
+  Insert("parent", arrow::RecordBatch::Make(
+                       parent, 3, {Json(uuid->type(), ids), Json(arrow::int64(), "[0, 1, 2]")}));
   Insert("child", arrow::RecordBatch::Make(
-                      child, 2, {Json(uuid->type(), R"(["xxxxxxxxxxxxxxxx", "yyyyyyyyyyyyyyyy"])"),
-                                 Json(uuid->type(), R"(["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"])")}));
+                      child, 2,
+                      {Json(uuid->type(), R"(["xxxxxxxxxxxxxxxx", "yyyyyyyyyyyyyyyy"])"),
+                       Json(uuid->type(), R"(["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"])")}));
 
   auto predicate_schema = arrow::schema({arrow::field("id", arrow::int64())});
   pb::Write::MessageDeleteRecord message;
@@ -326,9 +351,9 @@ TEST_F(CloudQueryTargetTest, DeleteRecordWithPredicatesAndRelations) {
   for (const char* value : {"[0]", "[5]"}) {
     auto* predicate = group->add_predicates();
     predicate->set_column("id");
-    predicate->set_record(Ipc(predicate_schema, arrow::RecordBatch::Make(
-                                                    predicate_schema, 1,
-                                                    {Json(arrow::int64(), value)})));
+    predicate->set_record(
+        Ipc(predicate_schema,
+            arrow::RecordBatch::Make(predicate_schema, 1, {Json(arrow::int64(), value)})));
   }
   auto* relation = message.add_table_relations();
   relation->set_table_name("child");
