@@ -91,6 +91,12 @@ struct ServerConfig {
   int64_t max_command_bytes = 16 * 1024 * 1024;
   // Seconds given to in-flight calls at shutdown before they are cancelled.
   int64_t shutdown_grace_seconds = 5;
+  // Limits (0 = unlimited). Queries running at once across all users (calls beyond it wait up
+  // to a few seconds, then fail RESOURCE_EXHAUSTED); results kept as tickets per user; a query's
+  // running time before it is interrupted (DEADLINE_EXCEEDED).
+  int64_t max_concurrent_queries = 0;
+  int64_t max_tickets_per_user = 0;
+  int64_t query_timeout_seconds = 0;
   // Remote Flight services for the arrow_flight() table function.
   std::vector<FlightConnectionConfig> flight_connections;
 
