@@ -3,6 +3,8 @@
 #include <arrow/c/bridge.h>
 #include <arrow/util/byte_size.h>
 
+#include <algorithm>
+
 #include "engine/arrow_flight_function.h"
 
 namespace quiver::engine {
@@ -57,6 +59,50 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options
   ARROW_RETURN_NOT_OK(
       StatusFromErrorData(duckdb_to_arrow_schema(options, types, names, count, &c_schema)));
   return arrow::ImportSchema(&c_schema);
+}
+
+arrow::Result<PreparedLastStatement> PrepareLastStatement(Connection& connection,
+                                                          const std::string& sql) {
+  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(connection.handle(), sql));
+  for (idx_t i = 0; i + 1 < statements.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(i));
+    ARROW_RETURN_NOT_OK(RunToCompletion(statement));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto last, statements.Prepare(statements.size() - 1));
+  PreparedLastStatement result{std::make_shared<PreparedStatement>(std::move(last)), nullptr};
+  duckdb_prepared_statement prepared = result.statement->get();
+  const idx_t count = duckdb_prepared_statement_column_count(prepared);
+  std::vector<LogicalType> types(count);
+  std::vector<duckdb_logical_type> raw_types(count);
+  std::vector<std::string> names(count);
+  std::vector<const char*> raw_names(count);
+  for (idx_t i = 0; i < count; ++i) {
+    types[i] = LogicalType(duckdb_prepared_statement_column_logical_type(prepared, i));
+    raw_types[i] = types[i].get();
+    const char* name = duckdb_prepared_statement_column_name(prepared, i);
+    names[i] = name ? name : "";
+    raw_names[i] = names[i].c_str();
+  }
+  ArrowOptions arrow_options;
+  duckdb_connection_get_arrow_options(connection.handle(), arrow_options.out());
+  ARROW_ASSIGN_OR_RAISE(result.schema, ToArrowSchema(arrow_options.get(), raw_types.data(),
+                                                     raw_names.data(), count));
+  return result;
+}
+
+std::optional<double> QueryProgress(Connection& connection) {
+  const duckdb_query_progress_type progress = duckdb_query_progress(connection.handle());
+  if (progress.percentage < 0) return std::nullopt;
+  return std::clamp(progress.percentage / 100.0, 0.0, 1.0);
+}
+
+arrow::Status EnableProgress(Connection& connection) {
+  // progress_bar_time = 0: from the first moment, not after DuckDB's default two seconds.
+  return connection
+      .Execute(
+          "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
+          "SET progress_bar_time = 0")
+      .status();
 }
 
 arrow::Result<std::shared_ptr<QueryStream>> QueryStream::Start(

@@ -5,6 +5,7 @@
 #include <arrow/result.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,22 @@ arrow::Status StatusFromResult(duckdb_result* result);
 arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options options,
                                                             duckdb_logical_type* types,
                                                             const char** names, idx_t count);
+
+// The last statement of an SQL text, prepared once the statements before it have run, with the
+// schema its result will have: what a query needs to be announced before it starts.
+struct PreparedLastStatement {
+  std::shared_ptr<PreparedStatement> statement;
+  std::shared_ptr<arrow::Schema> schema;
+};
+arrow::Result<PreparedLastStatement> PrepareLastStatement(Connection& connection,
+                                                          const std::string& sql);
+
+// How far the statement running on `connection` is, from 0 to 1; unset when DuckDB cannot
+// tell. Safe to call from any thread. Needs the connection's progress bar enabled (see
+// EnableProgress).
+std::optional<double> QueryProgress(Connection& connection);
+// Makes DuckDB track the progress of the connection's statements (without printing it).
+arrow::Status EnableProgress(Connection& connection);
 
 // Streams the result of the last statement of an SQL text; holds the connection meanwhile.
 class QueryStream : public arrow::RecordBatchReader {

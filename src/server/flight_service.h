@@ -10,6 +10,8 @@
 #include "common/config.h"
 #include "engine/database.h"
 #include "server/cloudquery/cloudquery_target.h"
+#include "server/execution/poll_store.h"
+#include "server/execution/query_governor.h"
 #include "server/flight_sql/flight_sql_service.h"
 #include "server/results/ticket_store.h"
 #include "server/session/call_connection.h"
@@ -28,6 +30,9 @@ class FlightService : public arrow::flight::FlightServerBase {
   arrow::Status GetFlightInfo(const arrow::flight::ServerCallContext& context,
                               const arrow::flight::FlightDescriptor& request,
                               std::unique_ptr<arrow::flight::FlightInfo>* info) override;
+  arrow::Status PollFlightInfo(const arrow::flight::ServerCallContext& context,
+                               const arrow::flight::FlightDescriptor& request,
+                               std::unique_ptr<arrow::flight::PollInfo>* info) override;
   arrow::Status GetSchema(const arrow::flight::ServerCallContext& context,
                           const arrow::flight::FlightDescriptor& request,
                           std::unique_ptr<arrow::flight::SchemaResult>* schema) override;
@@ -44,6 +49,9 @@ class FlightService : public arrow::flight::FlightServerBase {
                          std::unique_ptr<arrow::flight::ResultStream>* result) override;
 
   results::TicketStore& tickets() { return tickets_; }
+  // Stops the running queries (polled ones at once, the others through their calls) and refuses
+  // new ones; called when shutdown begins.
+  void StopQueries();
 
  private:
   // The call's connection: its session's (held for the call) or a fresh one.
@@ -53,16 +61,38 @@ class FlightService : public arrow::flight::FlightServerBase {
                                                const std::string& body);
   arrow::Result<std::string> GetSessionOptions(const arrow::flight::ServerCallContext& context);
   arrow::Result<std::string> CloseSession(const arrow::flight::ServerCallContext& context);
+  // A place among the running queries for this call; the query is interrupted when the client
+  // goes away.
+  arrow::Result<std::unique_ptr<execution::QueryGovernor::Slot>> AdmitQuery(
+      const arrow::flight::ServerCallContext& context);
   arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> ExecuteToEndpoints(
       const arrow::flight::ServerCallContext& context, const std::string& sql,
-      const arrow::flight::FlightDescriptor& descriptor);
-  arrow::Result<std::string> CancelFlightInfo(const std::string& body);
-  arrow::Result<std::string> RenewFlightEndpoint(const std::string& body);
+      const arrow::flight::FlightDescriptor& descriptor, execution::QueryGovernor::Slot& slot);
+  arrow::Status Put(const arrow::flight::ServerCallContext& context,
+                    arrow::flight::FlightMessageReader& reader,
+                    arrow::flight::FlightMetadataWriter& writer,
+                    execution::QueryGovernor::Slot& slot);
+  // Starts `sql` on `call`'s connection in the background for PollFlightInfo.
+  arrow::Result<arrow::flight::PollInfo> StartPolledQuery(
+      const arrow::flight::ServerCallContext& context,
+      const arrow::flight::FlightDescriptor& descriptor, session::CallConnection call,
+      const std::string& sql, bool flight_sql_metadata);
+  arrow::Result<std::unique_ptr<arrow::flight::PollInfo>> PollNewQuery(
+      const arrow::flight::ServerCallContext& context,
+      const arrow::flight::FlightDescriptor& request);
+  arrow::Result<std::string> CancelFlightInfo(const arrow::flight::ServerCallContext& context,
+                                              const std::string& body);
+  arrow::Result<std::string> RenewFlightEndpoint(const arrow::flight::ServerCallContext& context,
+                                                 const std::string& body);
 
   std::shared_ptr<engine::Database> database_;
   const ServerConfig config_;
   std::shared_ptr<session::SessionStore> sessions_;
+  // Declared in this order so that polled queries stop (and give their slots and tickets back)
+  // before the ticket store and the governor go away.
+  execution::QueryGovernor governor_;
   results::TicketStore tickets_;
+  execution::PollStore polls_;
   flight_sql::FlightSqlService flight_sql_;
   cloudquery::CloudQueryTarget cloudquery_;
 };

@@ -74,6 +74,8 @@ arrow::Status RunServer(const ServerConfig& config) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     spdlog::info("received signal {}, shutting down", signal_number);
+    // Running queries stop now; calls in flight get the grace period to finish sending.
+    service->StopQueries();
     const auto deadline =
         std::chrono::system_clock::now() + std::chrono::seconds(config.shutdown_grace_seconds);
     auto status = service->Shutdown(&deadline);

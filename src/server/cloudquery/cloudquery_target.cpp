@@ -741,7 +741,8 @@ arrow::Result<std::unique_ptr<flight::FlightInfo>> CloudQueryTarget::GetFlightIn
     auto schema = WithTableName(reader->schema(), table);
     result = std::make_shared<CloudQueryReader>(std::move(reader), schema);
   }
-  return results::StoreAsFlightInfo(tickets_, *result, result->schema(), descriptor,
+  return results::StoreAsFlightInfo(tickets_, auth::CallUser(context), *result, result->schema(),
+                                    descriptor,
                                     [&context] { return context.is_cancelled(); });
 }
 

@@ -192,7 +192,7 @@ arrow::Result<session::CallConnection> FlightSqlService::StatementConnection(
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FlightSqlService::RunCommand(
     const flight::ServerCallContext& context, const google::protobuf::Any& command,
-    std::shared_ptr<arrow::Schema>* announced_schema) {
+    execution::QueryGovernor::Slot& slot, std::shared_ptr<arrow::Schema>* announced_schema) {
   const std::string& user = auth::CallUser(context);
   const engine::StreamOptions stream_options{.max_batch_bytes = config_.max_batch_bytes};
   auto metadata_result = [&](arrow::Result<std::shared_ptr<arrow::RecordBatch>> batch)
@@ -212,6 +212,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FlightSqlService::RunCo
         auto call,
         ConnectionFor(context, TransactionId(statement.has_transaction_id(),
                                              statement.transaction_id())));
+    slot.Watch(call.connection);
     ARROW_ASSIGN_OR_RAISE(auto reader, call.connection->Query(sql, stream_options));
     *announced_schema = WithColumnMetadata(*reader->schema());
     return std::make_shared<session::HeldReader>(std::move(reader), std::move(call));
@@ -221,6 +222,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FlightSqlService::RunCo
     ARROW_ASSIGN_OR_RAISE(auto entry, prepared_.Find(execute.prepared_statement_handle(), user));
     std::lock_guard lock(entry->mutex);
     ARROW_ASSIGN_OR_RAISE(auto call, StatementConnection(*entry));
+    slot.Watch(call.connection);
     if (entry->query->is_update()) {
       return arrow::Status::Invalid(
           "The prepared statement does not return rows: execute it with "
@@ -283,11 +285,27 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FlightSqlService::RunCo
 
 arrow::Result<std::unique_ptr<flight::FlightInfo>> FlightSqlService::GetFlightInfo(
     const flight::ServerCallContext& context, const google::protobuf::Any& command,
-    const flight::FlightDescriptor& descriptor) {
+    const flight::FlightDescriptor& descriptor, execution::QueryGovernor::Slot& slot) {
   std::shared_ptr<arrow::Schema> schema;
-  ARROW_ASSIGN_OR_RAISE(auto reader, RunCommand(context, command, &schema));
-  return results::StoreAsFlightInfo(tickets_, *reader, schema, descriptor,
-                                    [&context] { return context.is_cancelled(); });
+  ARROW_ASSIGN_OR_RAISE(auto reader, RunCommand(context, command, slot, &schema));
+  return results::StoreAsFlightInfo(tickets_, auth::CallUser(context), *reader, schema,
+                                    descriptor, [&context] { return context.is_cancelled(); });
+}
+
+arrow::Result<std::optional<FlightSqlService::PollableStatement>>
+FlightSqlService::PollableStatementOf(const flight::ServerCallContext& context,
+                                      const google::protobuf::Any& command) {
+  if (!command.Is<proto::CommandStatementQuery>()) return std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(auto statement, Unpack<proto::CommandStatementQuery>(command));
+  if (statement.query().empty()) {
+    return arrow::Status::Invalid("CommandStatementQuery: query must not be empty");
+  }
+  PollableStatement pollable;
+  ARROW_ASSIGN_OR_RAISE(pollable.sql, sql::StripArrowFormat(statement.query()));
+  ARROW_ASSIGN_OR_RAISE(pollable.call,
+                        ConnectionFor(context, TransactionId(statement.has_transaction_id(),
+                                                             statement.transaction_id())));
+  return pollable;
 }
 
 arrow::Result<std::shared_ptr<arrow::Schema>> FlightSqlService::GetSchema(
@@ -370,7 +388,8 @@ arrow::Result<engine::IngestTarget> IngestTargetFor(const proto::CommandStatemen
 arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
                                       const google::protobuf::Any& command,
                                       flight::FlightMessageReader& reader,
-                                      flight::FlightMetadataWriter& writer) {
+                                      flight::FlightMetadataWriter& writer,
+                                      execution::QueryGovernor::Slot& slot) {
   const std::string& user = auth::CallUser(context);
   if (command.Is<proto::CommandStatementUpdate>()) {
     ARROW_ASSIGN_OR_RAISE(auto update, Unpack<proto::CommandStatementUpdate>(command));
@@ -380,6 +399,7 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
     ARROW_ASSIGN_OR_RAISE(
         auto call,
         ConnectionFor(context, TransactionId(update.has_transaction_id(), update.transaction_id())));
+    slot.Watch(call.connection);
     int64_t rows = 0;
     if (auto insert = sql::ParseInsertFormat(update.query())) {
       // `INSERT INTO t FORMAT Arrow` takes its rows from the DoPut stream.
@@ -403,6 +423,7 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
     ARROW_ASSIGN_OR_RAISE(
         auto call,
         ConnectionFor(context, TransactionId(ingest.has_transaction_id(), ingest.transaction_id())));
+    slot.Watch(call.connection);
     if (target.temporary && !call.hold) {
       return arrow::Status::Invalid(
           "A temporary table only lives as long as its connection: ingest it inside a session "
@@ -438,6 +459,7 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
     std::lock_guard lock(entry->mutex);
     if (parameters) entry->parameters = std::move(parameters);
     ARROW_ASSIGN_OR_RAISE(auto call, StatementConnection(*entry));
+    slot.Watch(call.connection);
     int64_t rows = 0;
     ARROW_RETURN_NOT_OK(ForEachParameterRow(*entry, [&]() -> arrow::Status {
       ARROW_ASSIGN_OR_RAISE(auto changed, entry->query->Update());

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "engine/database.h"
+#include "server/execution/query_governor.h"
 #include "server/flight_sql/prepared_statements.h"
 #include "server/flight_sql/sql_info.h"
 #include "server/flight_sql/transactions.h"
@@ -27,15 +28,27 @@ class FlightSqlService {
   FlightSqlService(std::shared_ptr<engine::Database> database, const ServerConfig& config,
                    results::TicketStore& tickets, const Clock& clock);
 
+  // `slot` is the call's place among running queries: the connection the command runs on is
+  // handed to it, so that it can be interrupted.
   arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> GetFlightInfo(
       const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command,
-      const arrow::flight::FlightDescriptor& descriptor);
+      const arrow::flight::FlightDescriptor& descriptor, execution::QueryGovernor::Slot& slot);
+  // A statement query that PollFlightInfo can run in the background: its SQL and the
+  // connection it must run on. nullopt for every other command (their answers are complete at
+  // once).
+  struct PollableStatement {
+    session::CallConnection call;
+    std::string sql;
+  };
+  arrow::Result<std::optional<PollableStatement>> PollableStatementOf(
+      const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command);
   arrow::Result<std::shared_ptr<arrow::Schema>> GetSchema(
       const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command);
   arrow::Status DoPut(const arrow::flight::ServerCallContext& context,
                       const google::protobuf::Any& command,
                       arrow::flight::FlightMessageReader& reader,
-                      arrow::flight::FlightMetadataWriter& writer);
+                      arrow::flight::FlightMetadataWriter& writer,
+                      execution::QueryGovernor::Slot& slot);
   // The result bodies of a Flight SQL action; nullopt when `action.type` is not one.
   arrow::Result<std::optional<std::vector<std::string>>> DoAction(
       const arrow::flight::ServerCallContext& context, const arrow::flight::Action& action);
@@ -52,7 +65,7 @@ class FlightSqlService {
   arrow::Result<session::CallConnection> StatementConnection(const PreparedStatementEntry& entry);
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> RunCommand(
       const arrow::flight::ServerCallContext& context, const google::protobuf::Any& command,
-      std::shared_ptr<arrow::Schema>* announced_schema);
+      execution::QueryGovernor::Slot& slot, std::shared_ptr<arrow::Schema>* announced_schema);
   const SqlInfoContext& SqlInfo();
 
   std::shared_ptr<engine::Database> database_;

@@ -3,17 +3,8 @@
 #include <arrow/util/byte_size.h>
 
 namespace quiver::results {
-namespace {
-
-// A result is split into endpoints of about this size so that clients can fetch them in
-// parallel, and so that one DoGet never has to hold more than this in flight. While a result is
-// stored, the piece being filled is the only part of it outside the ticket store's budget.
-constexpr int64_t kEndpointBytes = 64 * 1024 * 1024;
-
-}  // namespace
-
 arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> StoreAsFlightInfo(
-    TicketStore& tickets, arrow::RecordBatchReader& reader,
+    TicketStore& tickets, const std::string& owner, arrow::RecordBatchReader& reader,
     const std::shared_ptr<arrow::Schema>& schema, const arrow::flight::FlightDescriptor& descriptor,
     const std::function<bool()>& cancelled) {
   std::vector<arrow::flight::FlightEndpoint> endpoints;
@@ -27,7 +18,7 @@ arrow::Result<std::unique_ptr<arrow::flight::FlightInfo>> StoreAsFlightInfo(
   auto store_piece = [&]() -> arrow::Status {
     // Moved, not copied: the store is then the piece's only owner and frees its batches as soon
     // as it has spilled them.
-    ARROW_ASSIGN_OR_RAISE(auto issued, tickets.Add(std::move(piece)));
+    ARROW_ASSIGN_OR_RAISE(auto issued, tickets.Add(std::move(piece), owner));
     arrow::flight::FlightEndpoint endpoint;
     endpoint.ticket.ticket = issued.ticket;
     if (issued.expires) endpoint.expiration_time = *issued.expires;

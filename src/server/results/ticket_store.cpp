@@ -1,5 +1,6 @@
 #include "server/results/ticket_store.h"
 
+#include <arrow/flight/types.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
 #include <arrow/ipc/writer.h>
@@ -148,7 +149,8 @@ bool TicketStore::FitsInMemoryLocked(int64_t bytes) const {
   return *memory_budget_bytes_ > 0 && bytes_ + bytes <= *memory_budget_bytes_;
 }
 
-arrow::Result<TicketStore::Issued> TicketStore::Add(std::shared_ptr<const StoredResult> result) {
+arrow::Result<TicketStore::Issued> TicketStore::Add(std::shared_ptr<const StoredResult> result,
+                                                    const std::string& owner) {
   Issued issued{std::string(protocol::kTicketPrefix) + RandomUuid(), std::nullopt};
   const TimePoint now = clock_.Now();
   issued.expires = ExpiryFrom(now);
@@ -158,9 +160,18 @@ arrow::Result<TicketStore::Issued> TicketStore::Add(std::shared_ptr<const Stored
     DoomedFiles doomed;
     std::lock_guard lock(mutex_);
     PurgeExpiredLocked(now, doomed);
+    int64_t& held = per_user_[owner];
+    if (max_per_user_ > 0 && held >= max_per_user_) {
+      return arrow::flight::MakeFlightError(
+          arrow::flight::FlightStatusCode::Unavailable,
+          "Too many tickets for user '" + owner + "' (max_tickets_per_user = " +
+              std::to_string(max_per_user_) + "): read them or let them expire first");
+    }
+    // Counted now, so that concurrent adds of one user cannot overshoot while this one spills.
+    ++held;
     if (FitsInMemoryLocked(bytes)) {
       bytes_ += bytes;
-      entries_[issued.ticket] = Entry{std::move(result), "", bytes, issued.expires};
+      entries_[issued.ticket] = Entry{std::move(result), "", bytes, issued.expires, owner};
       return issued;
     }
     spill_file =
@@ -172,6 +183,10 @@ arrow::Result<TicketStore::Issued> TicketStore::Add(std::shared_ptr<const Stored
   if (auto status = WriteSpillFile(spill_file, *result); !status.ok()) {
     std::error_code ignored;
     fs::remove(spill_file, ignored);
+    {
+      std::lock_guard lock(mutex_);
+      ForgetOwnerLocked(owner);
+    }
     return status.WithMessage("cannot write spill file '", spill_file, "': ", status.message());
   }
   spdlog::debug("ticket result of {} bytes spilled to {}", bytes, spill_file);
@@ -180,19 +195,21 @@ arrow::Result<TicketStore::Issued> TicketStore::Add(std::shared_ptr<const Stored
   result.reset();
   std::lock_guard lock(mutex_);
   spilled_bytes_ += bytes;
-  entries_[issued.ticket] = Entry{nullptr, std::move(spill_file), bytes, issued.expires};
+  entries_[issued.ticket] = Entry{nullptr, std::move(spill_file), bytes, issued.expires, owner};
   return issued;
 }
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> TicketStore::Open(
-    const std::string& ticket) {
+    const std::string& ticket, const std::string& user) {
   std::shared_ptr<arrow::io::ReadableFile> file;
   {
     DoomedFiles doomed;
     std::lock_guard lock(mutex_);
     PurgeExpiredLocked(clock_.Now(), doomed);
     auto it = entries_.find(ticket);
-    if (it == entries_.end()) return arrow::Status::KeyError("Ticket '", ticket, "' not found");
+    if (it == entries_.end() || it->second.owner != user) {
+      return arrow::Status::KeyError("Ticket '", ticket, "' not found");
+    }
     const Entry& entry = it->second;
     if (entry.spill_file.empty()) {
       return arrow::RecordBatchReader::Make(entry.result->batches, entry.result->schema);
@@ -215,13 +232,14 @@ void TicketStore::Remove(const std::string& ticket) {
   if (it != entries_.end()) EraseLocked(it, doomed);
 }
 
-std::optional<std::optional<TimePoint>> TicketStore::Renew(const std::string& ticket) {
+std::optional<std::optional<TimePoint>> TicketStore::Renew(const std::string& ticket,
+                                                           const std::string& user) {
   const TimePoint now = clock_.Now();
   DoomedFiles doomed;
   std::lock_guard lock(mutex_);
   PurgeExpiredLocked(now, doomed);
   auto it = entries_.find(ticket);
-  if (it == entries_.end()) return std::nullopt;
+  if (it == entries_.end() || it->second.owner != user) return std::nullopt;
   it->second.expires = ExpiryFrom(now);
   return it->second.expires;
 }
@@ -255,7 +273,13 @@ TicketStore::Entries::iterator TicketStore::EraseLocked(Entries::iterator it, Do
     spilled_bytes_ -= entry.bytes;
     doomed.Add(std::move(entry.spill_file));
   }
+  ForgetOwnerLocked(entry.owner);
   return entries_.erase(it);
+}
+
+void TicketStore::ForgetOwnerLocked(const std::string& owner) {
+  auto it = per_user_.find(owner);
+  if (it != per_user_.end() && --it->second <= 0) per_user_.erase(it);
 }
 
 void TicketStore::PurgeExpiredLocked(TimePoint now, DoomedFiles& doomed) {

@@ -23,6 +23,8 @@
 namespace quiver::results {
 namespace {
 
+const std::string kOwner = "alice";
+
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -66,12 +68,12 @@ std::shared_ptr<StoredResult> MakeBatchResult(int batch_count, int64_t rows_per_
 }
 
 TicketStore::Issued MustAdd(TicketStore& store, std::shared_ptr<const StoredResult> result) {
-  auto issued = store.Add(std::move(result));
+  auto issued = store.Add(std::move(result), kOwner);
   EXPECT_TRUE(issued.ok()) << issued.status().ToString();
   return issued.ok() ? *issued : TicketStore::Issued{};
 }
 
-bool Live(TicketStore& store, const std::string& ticket) { return store.Open(ticket).ok(); }
+bool Live(TicketStore& store, const std::string& ticket) { return store.Open(ticket, kOwner).ok(); }
 
 arrow::RecordBatchVector ReadAll(arrow::RecordBatchReader& reader) {
   arrow::RecordBatchVector batches;
@@ -84,7 +86,7 @@ arrow::RecordBatchVector ReadAll(arrow::RecordBatchReader& reader) {
 }
 
 arrow::RecordBatchVector ReadTicket(TicketStore& store, const std::string& ticket) {
-  auto reader = store.Open(ticket);
+  auto reader = store.Open(ticket, kOwner);
   EXPECT_TRUE(reader.ok()) << reader.status().ToString();
   return reader.ok() ? ReadAll(**reader) : arrow::RecordBatchVector{};
 }
@@ -127,7 +129,7 @@ TEST(TicketStoreTest, AddAndOpen) {
   EXPECT_NE(issued_first.ticket, issued_second.ticket);
   ExpectSameBatches(ReadTicket(store, issued_first.ticket), first->batches);
   ExpectSameBatches(ReadTicket(store, issued_second.ticket), second->batches);
-  auto reader = store.Open(issued_second.ticket);
+  auto reader = store.Open(issued_second.ticket, kOwner);
   ASSERT_TRUE(reader.ok());
   EXPECT_TRUE((*reader)->schema()->Equals(*second->schema, /*check_metadata=*/true));
   EXPECT_EQ(store.size(), 2u);
@@ -137,17 +139,46 @@ TEST(TicketStoreTest, AddAndOpen) {
   ExpectSameBatches(ReadTicket(store, issued_first.ticket), first->batches);
 }
 
+TEST(TicketStoreTest, TicketsBelongToTheirOwner) {
+  FakeClock clock;
+  TicketStore store(clock, seconds(600));
+  const auto issued = MustAdd(store, MakeResult(1));
+  // Another user learns nothing, not even that the ticket exists.
+  auto other = store.Open(issued.ticket, "mallory");
+  ASSERT_TRUE(other.status().IsKeyError());
+  EXPECT_EQ(other.status().message(), "Ticket '" + issued.ticket + "' not found");
+  EXPECT_EQ(store.Renew(issued.ticket, "mallory"), std::nullopt);
+  EXPECT_TRUE(store.Open(issued.ticket, kOwner).ok());
+}
+
+TEST(TicketStoreTest, MaxTicketsPerUser) {
+  FakeClock clock;
+  TicketStore store(clock, seconds(10), /*max_per_user=*/2);
+  const auto first = MustAdd(store, MakeResult(1));
+  MustAdd(store, MakeResult(1));
+  auto third = store.Add(MakeResult(1), kOwner);
+  ASSERT_FALSE(third.ok());
+  EXPECT_NE(third.status().message().find("max_tickets_per_user = 2"), std::string::npos)
+      << third.status().ToString();
+  EXPECT_TRUE(store.Add(MakeResult(1), "bob").ok());  // the cap is per user
+  store.Remove(first.ticket);
+  EXPECT_TRUE(store.Add(MakeResult(1), kOwner).ok());
+  clock.Advance(seconds(11));  // expired tickets no longer count
+  EXPECT_TRUE(store.Add(MakeResult(1), kOwner).ok());
+  EXPECT_TRUE(store.Add(MakeResult(1), kOwner).ok());
+}
+
 TEST(TicketStoreTest, UnknownTicket) {
   FakeClock clock;
   TicketStore store(clock, seconds(600));
-  auto missing = store.Open("~TICKET-00000000-0000-4000-8000-000000000000");
+  auto missing = store.Open("~TICKET-00000000-0000-4000-8000-000000000000", kOwner);
   ASSERT_TRUE(missing.status().IsKeyError());
   EXPECT_EQ(missing.status().message(),
             "Ticket '~TICKET-00000000-0000-4000-8000-000000000000' not found");
-  EXPECT_TRUE(store.Open("").status().IsKeyError());
+  EXPECT_TRUE(store.Open("", kOwner).status().IsKeyError());
   const auto issued = MustAdd(store, MakeResult(1));
-  EXPECT_TRUE(store.Open(issued.ticket + "0").status().IsKeyError());
-  EXPECT_EQ(store.Renew("~TICKET-unknown"), std::nullopt);
+  EXPECT_TRUE(store.Open(issued.ticket + "0", kOwner).status().IsKeyError());
+  EXPECT_EQ(store.Renew("~TICKET-unknown", kOwner), std::nullopt);
   store.Remove("~TICKET-unknown");  // no effect
   EXPECT_EQ(store.size(), 1u);
   EXPECT_EQ(store.bytes(), 1);
@@ -187,7 +218,7 @@ TEST(TicketStoreTest, ExpiresAfterLifetime) {
   EXPECT_FALSE(Live(store, issued.ticket));
   EXPECT_EQ(store.size(), 0u);
   EXPECT_EQ(store.bytes(), 0);
-  EXPECT_EQ(store.Renew(issued.ticket), std::nullopt);
+  EXPECT_EQ(store.Renew(issued.ticket, kOwner), std::nullopt);
 }
 
 TEST(TicketStoreTest, ExpiryIsInWholeMicroseconds) {
@@ -211,7 +242,7 @@ TEST(TicketStoreTest, LifetimeZeroNeverExpires) {
   EXPECT_TRUE(Live(store, issued.ticket));
   EXPECT_EQ(store.size(), 1u);
   EXPECT_EQ(store.bytes(), 42);
-  const auto renewed = store.Renew(issued.ticket);
+  const auto renewed = store.Renew(issued.ticket, kOwner);
   ASSERT_TRUE(renewed.has_value());
   EXPECT_EQ(*renewed, std::nullopt);
 }
@@ -241,7 +272,7 @@ TEST(TicketStoreTest, RenewExtends) {
   const auto issued = MustAdd(store, MakeResult(5));
   clock.Advance(seconds(8));
   const TimePoint renewed_at = clock.Now();
-  const auto renewed = store.Renew(issued.ticket);
+  const auto renewed = store.Renew(issued.ticket, kOwner);
   ASSERT_TRUE(renewed.has_value());
   ASSERT_TRUE(renewed->has_value());
   EXPECT_GT(**renewed, *issued.expires);
@@ -387,7 +418,7 @@ TEST(TicketStoreSpillTest, ConcurrentAddsNeverExceedTheBudget) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10; ++i) {
-        if (!store.Add(MakeResult(70)).ok()) over_budget = true;
+        if (!store.Add(MakeResult(70), kOwner).ok()) over_budget = true;
         if (store.bytes() > 1000) over_budget = true;
       }
     });
@@ -415,7 +446,7 @@ TEST(TicketStoreSpillTest, SpilledTicketReadsBackIdenticalBatches) {
   EXPECT_EQ(store.bytes(), 0);
   EXPECT_EQ(store.spilled_bytes(), 5000);
 
-  auto reader = store.Open(issued.ticket);
+  auto reader = store.Open(issued.ticket, kOwner);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   // The announced schema, field metadata included, as an in-memory ticket would stream it.
   EXPECT_TRUE((*reader)->schema()->Equals(*schema, /*check_metadata=*/true));
@@ -426,8 +457,8 @@ TEST(TicketStoreSpillTest, SpilledTicketReadsBackIdenticalBatches) {
     EXPECT_TRUE(batch->schema()->Equals(*schema, /*check_metadata=*/true));
   }
   // A ticket can be read again, also concurrently.
-  auto first = store.Open(issued.ticket);
-  auto second = store.Open(issued.ticket);
+  auto first = store.Open(issued.ticket, kOwner);
+  auto second = store.Open(issued.ticket, kOwner);
   ASSERT_TRUE(first.ok() && second.ok());
   ExpectSameBatches(ReadAll(**second), expected);
   ExpectSameBatches(ReadAll(**first), expected);
@@ -440,7 +471,7 @@ TEST(TicketStoreSpillTest, EmptyResultRoundTrips) {
   ASSERT_TRUE(store.EnableSpilling(0, parent.path()).ok());
   auto empty = MakeBatchResult(0, 0);
   const auto issued = MustAdd(store, empty);
-  auto reader = store.Open(issued.ticket);
+  auto reader = store.Open(issued.ticket, kOwner);
   ASSERT_TRUE(reader.ok());
   EXPECT_TRUE((*reader)->schema()->Equals(*empty->schema, /*check_metadata=*/true));
   EXPECT_TRUE(ReadAll(**reader).empty());
@@ -478,13 +509,13 @@ TEST(TicketStoreSpillTest, ExpiryAndRemovalDeleteFiles) {
   EXPECT_EQ(store.spilled_bytes(), 3000 + 20);
 
   // A stream opened before the ticket expires reads to its end after the file is deleted.
-  auto open_before = store.Open(expiring.ticket);
+  auto open_before = store.Open(expiring.ticket, kOwner);
   ASSERT_TRUE(open_before.ok());
   clock.Advance(seconds(5));
   EXPECT_EQ(store.size(), 1u);  // purges `expiring`
   EXPECT_EQ(FileCount(store.spill_directory()), 1u);
   EXPECT_EQ(store.spilled_bytes(), 20);
-  EXPECT_TRUE(store.Open(expiring.ticket).status().IsKeyError());
+  EXPECT_TRUE(store.Open(expiring.ticket, kOwner).status().IsKeyError());
   ExpectSameBatches(ReadAll(**open_before), expected);
   EXPECT_TRUE(Live(store, kept.ticket));
 }
@@ -521,7 +552,7 @@ TEST(TicketStoreSpillTest, DestructorRemovesFilesAndDirectory) {
     MustAdd(store, MakeResult(700));
     directory = store.spill_directory();
     EXPECT_EQ(FileCount(directory), 2u);
-    outliving = store.Open(spilled.ticket).ValueOrDie();
+    outliving = store.Open(spilled.ticket, kOwner).ValueOrDie();
   }
   EXPECT_FALSE(fs::exists(directory));
   EXPECT_TRUE(fs::exists(parent.path()));  // only Quiver's own subdirectory goes
@@ -534,7 +565,7 @@ TEST(TicketStoreSpillTest, WriteFailureIsAnErrorAndIssuesNothing) {
   TicketStore store(clock, seconds(600));
   ASSERT_TRUE(store.EnableSpilling(0, parent.path()).ok());
   fs::remove_all(store.spill_directory());  // as if someone cleaned /tmp
-  auto issued = store.Add(MakeBatchResult(1, 10));
+  auto issued = store.Add(MakeBatchResult(1, 10), kOwner);
   ASSERT_FALSE(issued.ok());
   EXPECT_NE(issued.status().message().find("cannot write spill file"), std::string::npos)
       << issued.status().ToString();
