@@ -174,3 +174,29 @@ def map_entries(data: bytes) -> dict:
         pos += length
         out[entry[1].decode()] = entry.get(2, b"")
     return out
+
+
+def all_fields(data: bytes) -> dict:
+    """Every field of a message: {number: [values]}; doubles (wire type 1) decoded."""
+    import struct
+    out = {}
+    pos = 0
+    while pos < len(data):
+        key, pos = _read_varint(data, pos)
+        wire_type = key & 7
+        if wire_type == 0:
+            value, pos = _read_varint(data, pos)
+        elif wire_type == 1:
+            value = struct.unpack("<d", data[pos:pos + 8])[0]
+            pos += 8
+        elif wire_type == 2:
+            length, pos = _read_varint(data, pos)
+            value = data[pos:pos + length]
+            pos += length
+        elif wire_type == 5:
+            value = data[pos:pos + 4]
+            pos += 4
+        else:
+            raise ValueError(f"unsupported wire type {wire_type}")
+        out.setdefault(key >> 3, []).append(value)
+    return out
