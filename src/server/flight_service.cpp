@@ -70,7 +70,7 @@ FlightService::FlightService(std::shared_ptr<engine::Database> database, const S
       polls_(clock,
              {.lifetime = std::chrono::seconds(config.poll_descriptors_lifetime_seconds),
               .drop_after_answer = config.cancel_flight_descriptor_after_poll_flight_info}),
-      flight_sql_(database_, config, tickets_, clock),
+      flight_sql_(database_, config, tickets_, polls_, clock),
       cloudquery_(database_, config, tickets_) {}
 
 arrow::Result<session::CallConnection> FlightService::ConnectionFor(

@@ -329,3 +329,44 @@ def test_shutdown_stops_running_queries(start_server):
     started = time.monotonic()
     assert server.stop(timeout=30) == 0
     assert time.monotonic() - started < 10
+
+
+def test_adbc_incremental_execution_polls(server):
+    """ADBC's incremental mode drives PollFlightInfo: each ExecutePartitions call returns the
+    endpoints that are new since the previous one, then none once the query is done."""
+    import adbc_driver_flightsql.dbapi as adbc
+
+    with adbc.connect(server.uri, db_kwargs={"username": "default", "password": ""}) as conn:
+        cursor = conn.cursor()
+        statement = cursor.adbc_statement
+        statement.set_options(**{"adbc.statement.exec.incremental": "true"})
+        statement.set_sql_query(TRICKLE)
+        calls_with_rows = 0
+        rows = 0
+        for _ in range(500):
+            partitions, _, _ = statement.execute_partitions()
+            if not partitions:
+                break
+            calls_with_rows += 1
+            for partition in partitions:
+                handle = conn.adbc_connection.read_partition(partition)
+                rows += pa.RecordBatchReader._import_from_c(handle.address).read_all().num_rows
+        assert calls_with_rows >= 2
+        cursor.execute(
+            f"SELECT count(*) AS n FROM range({TRICKLE_ROWS}) t(i) WHERE md5(i::VARCHAR) LIKE '0%'")
+        assert rows == cursor.fetchone()[0]
+        cursor.close()
+
+
+def test_deprecated_flight_sql_cancel_query(server, caller):
+    def cancel_query(info):
+        body = wire.command("ActionCancelQueryRequest", wire.field_bytes(1, info.serialize()))
+        results = list(caller.client.do_action(flight.Action("CancelQuery", body), caller.options))
+        name, value = wire.unpack_any(results[0].body.to_pybytes())
+        assert name.endswith("ActionCancelQueryResult")
+        return wire.read_varint_field(value, 1)
+
+    info, _, _, _ = caller.poll_sql(ENDLESS)
+    assert cancel_query(info) == 1  # CANCEL_RESULT_CANCELLED
+    assert_idle(server)
+    assert cancel_query(info) == 3  # CANCEL_RESULT_NOT_CANCELLABLE

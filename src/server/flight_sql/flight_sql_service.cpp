@@ -106,10 +106,11 @@ arrow::Status Unsupported(const google::protobuf::Any& command) {
 
 FlightSqlService::FlightSqlService(std::shared_ptr<engine::Database> database,
                                    const ServerConfig& config, results::TicketStore& tickets,
-                                   const Clock& clock)
+                                   execution::PollStore& polls, const Clock& clock)
     : database_(database),
       config_(config),
       tickets_(tickets),
+      polls_(polls),
       transactions_(database),
       prepared_(clock, static_cast<size_t>(config.max_prepared_statements_per_user),
                 std::chrono::seconds(std::max<int64_t>(0, config.prepared_statements_lifetime_seconds))) {}
@@ -555,9 +556,16 @@ arrow::Result<std::optional<std::vector<std::string>>> FlightSqlService::DoActio
     return arrow::Status::NotImplemented("Substrait plans are not supported");
   }
   if (action.type == kCancelQuery) {
-    // Results are complete when GetFlightInfo returns, so there is nothing left to cancel.
+    // The deprecated form of CancelFlightInfo: only polled queries run beyond their call.
+    if (body.empty()) return arrow::Status::Invalid("Invalid empty CancelQuery action.");
+    ARROW_ASSIGN_OR_RAISE(auto request,
+                          DecodeActionBody<proto::ActionCancelQueryRequest>(body, &wrapped));
+    ARROW_ASSIGN_OR_RAISE(auto info, flight::FlightInfo::Deserialize(request.info()));
     proto::ActionCancelQueryResult result;
-    result.set_result(proto::ActionCancelQueryResult::CANCEL_RESULT_NOT_CANCELLABLE);
+    const bool cancelled =
+        !info->app_metadata().empty() && polls_.Cancel(info->app_metadata(), user);
+    result.set_result(cancelled ? proto::ActionCancelQueryResult::CANCEL_RESULT_CANCELLED
+                                : proto::ActionCancelQueryResult::CANCEL_RESULT_NOT_CANCELLABLE);
     results.push_back(Pack(result));
     return results;
   }

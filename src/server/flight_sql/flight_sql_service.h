@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "engine/database.h"
+#include "server/execution/poll_store.h"
 #include "server/execution/query_governor.h"
 #include "server/flight_sql/prepared_statements.h"
 #include "server/flight_sql/sql_info.h"
@@ -25,8 +26,10 @@ namespace quiver::flight_sql {
 
 class FlightSqlService {
  public:
+  // `polls` holds the queries that the deprecated CancelQuery action may cancel.
   FlightSqlService(std::shared_ptr<engine::Database> database, const ServerConfig& config,
-                   results::TicketStore& tickets, const Clock& clock);
+                   results::TicketStore& tickets, execution::PollStore& polls,
+                   const Clock& clock);
 
   // `slot` is the call's place among running queries: the connection the command runs on is
   // handed to it, so that it can be interrupted.
@@ -71,6 +74,7 @@ class FlightSqlService {
   std::shared_ptr<engine::Database> database_;
   const ServerConfig config_;
   results::TicketStore& tickets_;
+  execution::PollStore& polls_;
   TransactionStore transactions_;
   PreparedStatementStore prepared_;
   std::once_flag sql_info_once_;
