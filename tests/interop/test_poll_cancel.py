@@ -370,3 +370,33 @@ def test_deprecated_flight_sql_cancel_query(server, caller):
     assert cancel_query(info) == 1  # CANCEL_RESULT_CANCELLED
     assert_idle(server)
     assert cancel_query(info) == 3  # CANCEL_RESULT_NOT_CANCELLABLE
+
+
+def test_adbc_cancel_interrupts_a_running_statement(server):
+    """ADBC's AdbcStatementCancel cancels the in-flight GetFlightInfo call; the server stops the
+    query in DuckDB rather than letting it run on."""
+    import threading
+
+    import adbc_driver_flightsql.dbapi as adbc
+    import adbc_driver_manager
+
+    with adbc.connect(server.uri, db_kwargs={"username": "default", "password": ""}) as conn:
+        cursor = conn.cursor()
+        outcome = {}
+
+        def run():
+            try:
+                cursor.execute(ENDLESS)
+                outcome["rows"] = cursor.fetchall()
+            except Exception as error:  # the cancellation surfaces as an ADBC error
+                outcome["error"] = error
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(1.0)
+        cursor.adbc_cancel()
+        thread.join(30)
+        assert not thread.is_alive()
+        assert isinstance(outcome.get("error"), adbc_driver_manager.Error), outcome
+        assert_idle(server)
+        cursor.close()
