@@ -150,3 +150,24 @@ def test_adbc_cookie_session_keeps_the_current_schema(server):
             assert cur.fetchone() == (0,)
             cur.execute("SELECT current_schema()")
             assert cur.fetchone() == ("main",)
+
+
+def test_get_tables_runs_on_the_session(server):
+    """Flight SQL metadata commands run on the session's connection: its temporary tables are
+    listed (catalog `temp`), those of other sessions are not."""
+    client, token = login(server)
+    run(client, token, "CREATE TEMP TABLE scratch_pad (x INTEGER)", id="s1")
+
+    def table_names(**session):
+        headers = [token] + [(f"x-clickhouse-session-{k}".encode(), str(v).encode())
+                             for k, v in session.items()]
+        options = flight.FlightCallOptions(headers=headers)
+        descriptor = flight.FlightDescriptor.for_command(wire.command("CommandGetTables"))
+        info = client.get_flight_info(descriptor, options)
+        table = client.do_get(info.endpoints[0].ticket, options).read_all()
+        return set(zip(table.column("catalog_name").to_pylist(),
+                       table.column("table_name").to_pylist()))
+
+    assert ("temp", "scratch_pad") in table_names(id="s1")
+    assert not any(name == "scratch_pad" for _, name in table_names(id="s2"))
+    assert not any(name == "scratch_pad" for _, name in table_names())

@@ -255,7 +255,10 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> FlightSqlService::RunCo
   }
   if (command.Is<proto::CommandGetTableTypes>()) return metadata_result(GetTableTypes());
 
-  ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
+  // The session's connection when there is one, so that its temporary tables and attached
+  // databases are listed too.
+  ARROW_ASSIGN_OR_RAISE(auto call, ConnectionFor(context, std::nullopt));
+  engine::Connection* connection = call.connection.get();
   if (command.Is<proto::CommandGetCatalogs>()) return metadata_result(GetCatalogs(*connection));
   if (command.Is<proto::CommandGetDbSchemas>()) {
     ARROW_ASSIGN_OR_RAISE(auto request, Unpack<proto::CommandGetDbSchemas>(command));
