@@ -256,3 +256,21 @@ def test_sql_errors_carry_duckdb_messages(run):
     prepare = result["prepare"]
     assert prepare["code"] == "Unknown" and "Table with name no_such_table does not exist" in prepare["message"], prepare
     assert result["still_serving"] == 1
+
+
+def test_execute_poll_until_done(run):
+    result = run("poll")
+    counts = result["endpoint_counts"]
+    assert counts[0] == 0  # the first reply comes before any row
+    assert counts == sorted(counts)  # endpoints accumulate
+    assert len(set(c for c in counts if c > 0)) >= 2  # rows arrived over several polls
+    assert result["rows"] == result["expected_rows"] == result["total_records"] > 0
+    assert all(0.0 <= p <= 1.0 for p in result["progress"]) and result["progress"][-1] == 1.0
+    assert result["query_id"]
+
+
+def test_cancel_flight_info_of_a_polled_query(run):
+    result = run("poll_cancel")
+    assert result["first"] == "CANCEL_STATUS_CANCELLED"
+    assert result["second"] == "CANCEL_STATUS_NOT_CANCELLABLE"
+    assert result["poll_after_cancel"]["code"] == "NotFound", result

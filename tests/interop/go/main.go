@@ -849,7 +849,70 @@ func scenarioOtherUserHandle(ctx context.Context, s *session) (any, error) {
 	return out, nil
 }
 
+func scenarioPoll(ctx context.Context, s *session) (any, error) {
+	// Rows that trickle out over a few seconds, so that several polls see new endpoints.
+	sql := "SELECT i FROM range(20000000) t(i) WHERE md5(i::VARCHAR) LIKE '0%'"
+	var endpointCounts []int
+	var progress []float64
+	var retry *flight.FlightDescriptor
+	var info *flight.FlightInfo
+	for polls := 0; polls < 1000; polls++ {
+		poll, err := s.cl.ExecutePoll(ctx, sql, retry)
+		if err != nil {
+			return nil, fail("ExecutePoll", err)
+		}
+		info = poll.GetInfo()
+		endpointCounts = append(endpointCounts, len(info.Endpoint))
+		if poll.Progress != nil {
+			progress = append(progress, poll.GetProgress())
+		}
+		retry = poll.GetFlightDescriptor()
+		if retry == nil {
+			break
+		}
+	}
+	if retry != nil {
+		return nil, fail("ExecutePoll", errors.New("the query did not finish within 1000 polls"))
+	}
+	_, nrows, err := s.fetch(ctx, info, false)
+	if err != nil {
+		return nil, fail("fetch", err)
+	}
+	expected, err := count(ctx, s, "SELECT count(*) FROM range(20000000) t(i) WHERE md5(i::VARCHAR) LIKE '0%'")
+	if err != nil {
+		return nil, err
+	}
+	return obj{"endpoint_counts": endpointCounts, "progress": progress, "rows": nrows,
+		"expected_rows": expected, "total_records": info.TotalRecords,
+		"query_id": string(info.AppMetadata)}, nil
+}
+
+func scenarioPollCancel(ctx context.Context, s *session) (any, error) {
+	poll, err := s.cl.ExecutePoll(ctx, "SELECT sum(hash(i)) FROM range(100000000000) t(i)", nil)
+	if err != nil {
+		return nil, fail("ExecutePoll", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	first, err := s.cl.CancelFlightInfo(ctx, &flight.CancelFlightInfoRequest{Info: poll.GetInfo()})
+	if err != nil {
+		return nil, fail("CancelFlightInfo", err)
+	}
+	second, err := s.cl.CancelFlightInfo(ctx, &flight.CancelFlightInfoRequest{Info: poll.GetInfo()})
+	if err != nil {
+		return nil, fail("CancelFlightInfo 2", err)
+	}
+	out := obj{"first": first.GetStatus().String(), "second": second.GetStatus().String()}
+	if _, err := s.cl.ExecutePoll(ctx, "", poll.GetFlightDescriptor()); err != nil {
+		out["poll_after_cancel"] = errorJSON(err)
+	} else {
+		out["poll_after_cancel"] = obj{"error": nil}
+	}
+	return out, nil
+}
+
 var scenarios = map[string]func(context.Context, *session) (any, error){
+	"poll":              scenarioPoll,
+	"poll_cancel":       scenarioPollCancel,
 	"other_user_handle": scenarioOtherUserHandle,
 	"connect":           scenarioConnect,
 	"query_types":       scenarioQueryTypes,
