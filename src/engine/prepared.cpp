@@ -200,31 +200,13 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ParameterSchema(duckdb_connection 
   return arrow::schema(std::move(fields));
 }
 
-arrow::Result<std::shared_ptr<arrow::Schema>> ResultSchema(duckdb_connection connection,
-                                                           duckdb_prepared_statement statement) {
-  const idx_t count = duckdb_prepared_statement_column_count(statement);
-  std::vector<LogicalType> types(count);
-  std::vector<duckdb_logical_type> raw_types(count);
-  std::vector<std::string> names(count);
-  std::vector<const char*> raw_names(count);
-  for (idx_t i = 0; i < count; ++i) {
-    types[i] = LogicalType(duckdb_prepared_statement_column_logical_type(statement, i));
-    raw_types[i] = types[i].get();
-    const char* name = duckdb_prepared_statement_column_name(statement, i);
-    names[i] = name ? name : "";
-    raw_names[i] = names[i].c_str();
-  }
-  ArrowOptions arrow_options;
-  duckdb_connection_get_arrow_options(connection, arrow_options.out());
-  return ToArrowSchema(arrow_options.get(), raw_types.data(), raw_names.data(), count);
-}
-
 }  // namespace
 
 PreparedQuery::~PreparedQuery() = default;
 
 arrow::Result<std::unique_ptr<PreparedQuery>> PreparedQuery::Prepare(
     std::shared_ptr<Connection> connection, const std::string& sql) {
+  ARROW_RETURN_NOT_OK(CheckSqlText(connection->security(), sql));
   ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(connection->handle(), sql));
   if (statements.size() != 1) {
     return arrow::Status::Invalid("A prepared statement must hold exactly one SQL statement (got ",
@@ -244,7 +226,7 @@ arrow::Result<std::unique_ptr<PreparedQuery>> PreparedQuery::Prepare(
     query->result_schema_ = arrow::schema({});
   } else {
     // Unknown while it depends on parameter types (`SELECT ? * 2`): left null until then.
-    auto schema = ResultSchema(query->connection_->handle(), handle);
+    auto schema = PreparedResultSchema(query->connection_->handle(), handle);
     if (schema.ok()) query->result_schema_ = *schema;
   }
   return query;

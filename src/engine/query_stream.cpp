@@ -29,9 +29,10 @@ arrow::Result<PreparedStatement> SqlStatements::Prepare(idx_t index) const {
   PreparedStatement prepared;
   if (duckdb_prepare_extracted_statement(connection_, extracted_.get(), index, prepared.out()) ==
       DuckDBError) {
-    const char* error = duckdb_prepare_error(prepared.get());
-    return arrow::Status::ExecutionError(error ? error : "cannot prepare statement");
+    return PrepareError(connection_, duckdb_prepare_error(prepared.get()));
   }
+  // security.allow_attach / allow_extensions refuse some kinds of statements (database.h).
+  ARROW_RETURN_NOT_OK(CheckPreparedStatement(connection_, prepared.get()));
   return prepared;
 }
 
@@ -61,32 +62,46 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options
   return arrow::ImportSchema(&c_schema);
 }
 
-arrow::Result<PreparedLastStatement> PrepareLastStatement(Connection& connection,
-                                                          const std::string& sql) {
-  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(connection.handle(), sql));
+namespace {
+
+// Runs every statement of `sql` but the last, and returns the last one prepared.
+arrow::Result<PreparedStatement> RunAllButLast(duckdb_connection connection,
+                                               const std::string& sql) {
+  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(connection, sql));
   for (idx_t i = 0; i + 1 < statements.size(); ++i) {
     ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(i));
     ARROW_RETURN_NOT_OK(RunToCompletion(statement));
   }
-  ARROW_ASSIGN_OR_RAISE(auto last, statements.Prepare(statements.size() - 1));
-  PreparedLastStatement result{std::make_shared<PreparedStatement>(std::move(last)), nullptr};
-  duckdb_prepared_statement prepared = result.statement->get();
-  const idx_t count = duckdb_prepared_statement_column_count(prepared);
+  return statements.Prepare(statements.size() - 1);
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<arrow::Schema>> PreparedResultSchema(
+    duckdb_connection connection, duckdb_prepared_statement statement) {
+  const idx_t count = duckdb_prepared_statement_column_count(statement);
   std::vector<LogicalType> types(count);
   std::vector<duckdb_logical_type> raw_types(count);
   std::vector<std::string> names(count);
   std::vector<const char*> raw_names(count);
   for (idx_t i = 0; i < count; ++i) {
-    types[i] = LogicalType(duckdb_prepared_statement_column_logical_type(prepared, i));
+    types[i] = LogicalType(duckdb_prepared_statement_column_logical_type(statement, i));
     raw_types[i] = types[i].get();
-    const char* name = duckdb_prepared_statement_column_name(prepared, i);
+    const char* name = duckdb_prepared_statement_column_name(statement, i);
     names[i] = name ? name : "";
     raw_names[i] = names[i].c_str();
   }
   ArrowOptions arrow_options;
-  duckdb_connection_get_arrow_options(connection.handle(), arrow_options.out());
-  ARROW_ASSIGN_OR_RAISE(result.schema, ToArrowSchema(arrow_options.get(), raw_types.data(),
-                                                     raw_names.data(), count));
+  duckdb_connection_get_arrow_options(connection, arrow_options.out());
+  return ToArrowSchema(arrow_options.get(), raw_types.data(), raw_names.data(), count);
+}
+
+arrow::Result<PreparedLastStatement> PrepareLastStatement(Connection& connection,
+                                                          const std::string& sql) {
+  ARROW_ASSIGN_OR_RAISE(auto last, RunAllButLast(connection.handle(), sql));
+  PreparedLastStatement result{std::make_shared<PreparedStatement>(std::move(last)), nullptr};
+  ARROW_ASSIGN_OR_RAISE(result.schema,
+                        PreparedResultSchema(connection.handle(), result.statement->get()));
   return result;
 }
 
@@ -107,12 +122,7 @@ arrow::Status EnableProgress(Connection& connection) {
 
 arrow::Result<std::shared_ptr<QueryStream>> QueryStream::Start(
     std::shared_ptr<Connection> connection, const std::string& sql, const StreamOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(auto statements, SqlStatements::Parse(connection->handle(), sql));
-  for (idx_t i = 0; i + 1 < statements.size(); ++i) {
-    ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(i));
-    ARROW_RETURN_NOT_OK(RunToCompletion(statement));
-  }
-  ARROW_ASSIGN_OR_RAISE(auto last, statements.Prepare(statements.size() - 1));
+  ARROW_ASSIGN_OR_RAISE(auto last, RunAllButLast(connection->handle(), sql));
   return Run(std::move(connection), std::make_shared<PreparedStatement>(std::move(last)), options);
 }
 

@@ -39,6 +39,10 @@ arrow::Result<std::shared_ptr<arrow::Schema>> ToArrowSchema(duckdb_arrow_options
                                                             duckdb_logical_type* types,
                                                             const char** names, idx_t count);
 
+// The schema a prepared statement's result will have, from its column types (without running it).
+arrow::Result<std::shared_ptr<arrow::Schema>> PreparedResultSchema(
+    duckdb_connection connection, duckdb_prepared_statement statement);
+
 // The last statement of an SQL text, prepared once the statements before it have run, with the
 // schema its result will have: what a query needs to be announced before it starts.
 struct PreparedLastStatement {
