@@ -1,5 +1,6 @@
 """Case 3: loading lineitem (from Arrow, in the client's memory) into an empty table:
 Quiver DoPut vs in-process DuckDB `CREATE TABLE ... AS SELECT * FROM arrow_table`."""
+import adbc_ops
 import flight_ops as ops
 from context import LINEITEM, Context
 from runner import Variant
@@ -8,6 +9,7 @@ CASE = "3. Ingest"
 DUCKDB = "DuckDB in-process CREATE TABLE AS from Arrow"
 CREATE = "Quiver DoPut PATH, new table"
 APPEND = "Quiver DoPut PATH, existing empty table"
+ADBC = "Quiver via ADBC adbc_ingest (mode create)"
 TARGET = "ingest_target"
 
 
@@ -34,10 +36,19 @@ def run(ctx: Context) -> None:
     def quiver_put():
         ops.put_table(client, options, TARGET, ctx.table)
 
+    adbc = adbc_ops.connect(ctx.quiver.uri, authenticate=True)
+
+    def adbc_ingest():
+        # Flight SQL CommandStatementIngest: one DoPut of the whole table.
+        with adbc.cursor() as cursor:
+            cursor.adbc_ingest(TARGET, ctx.table, mode="create")
+
     variants = [Variant(DUCKDB, duckdb_create, setup=drop_duckdb, teardown=drop_duckdb),
                 Variant(CREATE, quiver_put, setup=drop_quiver, teardown=drop_quiver),
-                Variant(APPEND, quiver_put, setup=create_empty, teardown=drop_quiver)]
+                Variant(APPEND, quiver_put, setup=create_empty, teardown=drop_quiver),
+                Variant(ADBC, adbc_ingest, setup=drop_quiver, teardown=drop_quiver)]
     samples = ctx.rounds(variants)
+    adbc.close()
     ctx.duck.unregister("arrow_table")
     client.close()
 
@@ -51,3 +62,4 @@ def run(ctx: Context) -> None:
           note=f"{rows:,} rows")
     r.add(CASE, CREATE, "throughput", "rows/s", rate(samples[CREATE]["seconds"]), baseline=DUCKDB)
     r.add(CASE, APPEND, "throughput", "rows/s", rate(samples[APPEND]["seconds"]), baseline=DUCKDB)
+    r.add(CASE, ADBC, "throughput", "rows/s", rate(samples[ADBC]["seconds"]), baseline=DUCKDB)

@@ -10,6 +10,7 @@ import time
 import pyarrow as pa
 import pyarrow.flight as flight
 
+import adbc_ops
 import flight_ops as ops
 from context import SELECT_ALL, Context
 from pyflight_server import TABLE_TICKET
@@ -22,6 +23,7 @@ DUCKDB = "DuckDB in-process .arrow()"
 RAW = "Quiver DoGet, raw SQL ticket"
 INFO = "Quiver GetFlightInfo + DoGet"
 INFO_PART = "Quiver GetFlightInfo + DoGet: GetFlightInfo part"
+ADBC = "Quiver via ADBC: cursor.execute + fetch_arrow_table"
 PYFLIGHT = "pyarrow.flight server, from memory"
 STORED = "Quiver DoGet of a GetFlightInfo ticket (from memory)"
 RAW_STREAM = "Quiver DoGet, raw SQL ticket (DuckDB streaming)"
@@ -59,13 +61,25 @@ def run(ctx: Context) -> None:
                 "cpu_s": cpu_done - cpu, "getflightinfo_cpu_s": cpu_stored - cpu,
                 "doget_cpu_s": cpu_done - cpu_stored, "endpoints": len(info.endpoints)}
 
+    adbc = adbc_ops.connect(ctx.quiver.uri, authenticate=True)
+
+    def adbc_fetch():
+        # A fresh cursor each time, as an application would: the driver prepares the query,
+        # runs it (GetFlightInfo) and reads every endpoint.
+        cpu = ctx.quiver.cpu_seconds()
+        with adbc.cursor() as cursor:
+            ctx.check_rows(adbc_ops.query(cursor, SELECT_ALL), ADBC)
+        return {"cpu_s": ctx.quiver.cpu_seconds() - cpu}
+
     def pyflight_get():
         cpu = ctx.pyflight.cpu_seconds()
         ctx.check_rows(ops.fetch_raw_ticket(pyflight, pyflight_options, TABLE_TICKET), PYFLIGHT)
         return {"cpu_s": ctx.pyflight.cpu_seconds() - cpu}
 
     samples = ctx.rounds([Variant(DUCKDB, duckdb_arrow), Variant(RAW, quiver_raw),
-                          Variant(INFO, quiver_info), Variant(PYFLIGHT, pyflight_get)])
+                          Variant(INFO, quiver_info), Variant(ADBC, adbc_fetch),
+                          Variant(PYFLIGHT, pyflight_get)])
+    adbc.close()
     quiver.close()
     pyflight.close()
 
@@ -79,6 +93,7 @@ def run(ctx: Context) -> None:
         r.add(LARGE, INFO, metric, "s", samples[INFO][key], baseline=DUCKDB,
               note=f"{endpoints} endpoint(s)")
         r.add(LARGE, INFO_PART, metric, "s", samples[INFO][info_key], baseline=DUCKDB)
+        r.add(LARGE, ADBC, metric, "s", samples[ADBC][key], baseline=DUCKDB)
 
     gigabytes = ctx.table.nbytes / 1e9
 

@@ -25,6 +25,7 @@ class Context:
     quiver: ServerProcess = None    # the long-running Quiver with lineitem loaded
     pyflight: ServerProcess = None  # the pyarrow.flight baseline serving the same table
     duck: duckdb.DuckDBPyConnection = None  # in-process DuckDB baseline (a file, like Quiver)
+    tpch: bool = False       # all eight TPC-H tables (dbgen) are in both databases
 
     def rounds(self, variants, budget_s=None):
         """Runs variants with this profile's warm-up, run count and time budget."""

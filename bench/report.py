@@ -26,6 +26,7 @@ class Row:
     ratio: Optional[dict] = None     # candidate/baseline over sample pairs (same metric)
     skipped: Optional[str] = None    # why the case was not measured
     note: str = ""
+    detail: bool = False             # a per-item row (e.g. one TPC-H query): own table and plot
 
 
 class Results:
@@ -34,13 +35,22 @@ class Results:
         self.meta = meta
         self.rows = []
 
-    def add(self, case, variant, metric, unit, samples, baseline=None, note=""):
+    def add(self, case, variant, metric, unit, samples, baseline=None, note="", detail=False):
         """Adds a measured row; a row with `baseline` set gets its ratio against the row of that
         variant (same case and metric), which must have been added before."""
-        row = Row(case, variant, metric, unit, list(samples), baseline, summary(samples), note=note)
+        row = Row(case, variant, metric, unit, list(samples), baseline, summary(samples), note=note,
+                  detail=detail)
         if baseline is not None:
             base = self.find(case, baseline, metric)
             row.ratio = ratio_summary(row.samples, base.samples)
+        self.rows.append(row)
+        return row
+
+    def add_ratio(self, case, variant, metric, ratios, baseline, note=""):
+        """A row whose samples are already ratios to `baseline` (e.g. a geometric mean of
+        per-query ratios, one per round)."""
+        row = Row(case, variant, metric, "×", list(ratios), baseline, summary(ratios), note=note)
+        row.ratio = summary(ratios)
         self.rows.append(row)
         return row
 
@@ -73,19 +83,22 @@ class Results:
         lines = ["| Case | Variant | Metric | Median | Spread (p25–p75) | Ratio to baseline: median (p25–p75) |",
                  "|---|---|---|---|---|---|"]
         for row in self.ordered():
+            if row.detail:
+                continue
             if row.skipped:
                 lines.append(f"| {row.case} | {row.variant} | – | – | – | skipped: {row.skipped} |")
                 continue
-            s = row.stats
-            value = _fmt(s["median"], row.unit)
-            spread = f"{_fmt(s['p25'], row.unit)} – {_fmt(s['p75'], row.unit)}"
-            if row.ratio is None:
-                ratio = "**baseline**"
-            else:
-                r = row.ratio
-                ratio = f"{r['median']:.2f}× ({r['p25']:.2f}–{r['p75']:.2f}) vs {row.baseline}"
+            value, spread, ratio = _cells(row)
             variant = row.variant + (f" ({row.note})" if row.note else "")
             lines.append(f"| {row.case} | {variant} | {row.metric} | {value} | {spread} | {ratio} |")
+        for case in dict.fromkeys(row.case for row in self.ordered() if row.detail):
+            lines += ["", f"{case}, per item:", "",
+                      "| Variant | Metric | Median | Spread (p25–p75) | Ratio to baseline: median (p25–p75) |",
+                      "|---|---|---|---|---|"]
+            for row in self.rows:
+                if row.detail and row.case == case:
+                    value, spread, ratio = _cells(row)
+                    lines.append(f"| {row.variant} | {row.metric} | {value} | {spread} | {ratio} |")
         runs = sorted({r.stats["n"] for r in self.rows if r.stats})
         lines += ["", f"Profile `{self.profile}`; runs per figure: {', '.join(map(str, runs))} "
                   "(after warm-up). Ratios are of the metric shown (time: >1 is slower; "
@@ -114,6 +127,10 @@ class Results:
             name = f"case{_case_number(case)}-{_slug(case)}.png"
             self._plot_case(case, directory / name)
             names.append(name)
+            if any(row.detail and row.ratio and row.case == case for row in self.rows):
+                name = f"case{_case_number(case)}-{_slug(case)}-per-item.png"
+                self._plot_ratios(directory / name, case=case)
+                names.append(name)
         if any(row.ratio for row in self.rows):
             self._plot_ratios(directory / "ratios.png")
             names.insert(0, "ratios.png")
@@ -122,7 +139,8 @@ class Results:
     def _plot_case(self, case: str, path: Path) -> None:
         """One panel per metric: median of each variant (horizontal bar, baselines grey) with
         p25-p75 whiskers."""
-        rows = [row for row in self.rows if row.case == case and row.stats]
+        rows = [row for row in self.rows if row.case == case and row.stats and not row.detail
+                 and row.unit != "×"]
         metrics = list(dict.fromkeys(row.metric for row in rows))
         counts = [sum(row.metric == metric for row in rows) for metric in metrics]
         figure, axes = plt.subplots(len(metrics), 1, squeeze=False,
@@ -141,12 +159,17 @@ class Results:
             axis.set_title(f"{metric} ({chosen[0].unit})", fontsize=8)
             axis.tick_params(axis="x", labelsize=7)
         figure.suptitle(f"{case}: median, whiskers p25–p75; grey = baseline", fontsize=9)
-        figure.tight_layout()
+        height = figure.get_size_inches()[1]
+        figure.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height))  # room for the title
         figure.savefig(path, dpi=80)
         plt.close(figure)
 
-    def _plot_ratios(self, path: Path) -> None:
-        rows = [row for row in self.ordered() if row.ratio]
+    def _plot_ratios(self, path: Path, case: Optional[str] = None) -> None:
+        """All ratios of the run (detail rows left out), or the detail rows of one case."""
+        if case is None:
+            rows = [row for row in self.ordered() if row.ratio and not row.detail]
+        else:
+            rows = [row for row in self.rows if row.ratio and row.detail and row.case == case]
         figure, axis = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.2))
         medians = [row.ratio["median"] for row in rows]
         errors = [[m - row.ratio["p25"] for m, row in zip(medians, rows)],
@@ -169,13 +192,29 @@ class Results:
                               for row in rows], fontsize=7)
         axis.set_xlabel("ratio to the baseline of the same case and metric (log scale)",
                         fontsize=8)
-        axis.set_title("Quiver vs baselines (median, p25–p75)", fontsize=9)
+        axis.set_title(f"{case or 'Quiver vs baselines'}: ratio per item (median, p25–p75)"
+                       if case else "Quiver vs baselines (median, p25–p75)", fontsize=9)
         figure.tight_layout()
         figure.savefig(path, dpi=80)
         plt.close(figure)
 
 
+def _cells(row: Row) -> tuple:
+    """Median, spread and ratio cells of a measured row."""
+    s = row.stats
+    value = _fmt(s["median"], row.unit)
+    spread = f"{_fmt(s['p25'], row.unit)} – {_fmt(s['p75'], row.unit)}"
+    if row.ratio is None:
+        ratio = "**baseline**"
+    else:
+        r = row.ratio
+        ratio = f"{r['median']:.2f}× ({r['p25']:.2f}–{r['p75']:.2f}) vs {row.baseline}"
+    return value, spread, ratio
+
+
 def _fmt(value: float, unit: str) -> str:
+    if unit == "×":
+        return f"{value:.2f}×"
     if unit == "s":
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
     if unit == "rows/s":

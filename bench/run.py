@@ -12,19 +12,23 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-import cases_flight_sql
+import cases_adbc_small
+import cases_cloudquery
 import cases_ingest
 import cases_large
 import cases_memory
 import cases_small
+import cases_tpch
 import data
 import flight_ops as ops
 import servers
+import tpch
 from context import LINEITEM, Context
 from profiles import BATCH_BYTES, PROFILES
 from report import Results
@@ -32,7 +36,10 @@ from report import Results
 RESULTS = Path(__file__).resolve().parent / "results"
 # Quiver drops a GetFlightInfo result after its DoGet: repeated large queries would otherwise
 # keep one full copy each in memory for tickets_lifetime_seconds (600 s by default).
-QUIVER_CONFIG = "cancel_ticket_after_do_get: true\n"
+# Client pools of the small-query cases sit idle while the other variants run, longer than the
+# default 60 s bearer-token idle timeout (and the ADBC driver does not log in again): give them
+# an hour, as a deployment with pooled clients would.
+QUIVER_CONFIG = "cancel_ticket_after_do_get: true\ndefault_session_timeout: 3600\n"
 
 
 def machine() -> dict:
@@ -65,35 +72,57 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="quiver-bench-"))
     ctx = None
     try:
-        log(f"profile {profile.name}: generating lineitem at scale factor {profile.scale_factor}")
-        table = data.rechunk(data.generate_lineitem(profile.scale_factor), BATCH_BYTES)
+        # The same rows everywhere: generated into the in-process baseline (a DuckDB file, like
+        # Quiver's), exported to Arrow, loaded into Quiver by DoPut and served from memory by the
+        # pyarrow server.
+        duck = duckdb.connect(str(workdir / "baseline.duckdb"))
+        duck.execute("SET enable_progress_bar = false")
+        tables = {}
+        if tpch.available():
+            log(f"profile {profile.name}: TPC-H dbgen at scale factor {profile.scale_factor}")
+            tpch.generate(duck, profile.scale_factor)
+            for name in tpch.TABLES:
+                tables[name] = duck.sql(f"SELECT * FROM {name}").arrow().read_all()
+            meta["data"] = "TPC-H, DuckDB's tpch extension (dbgen)"
+        else:
+            log(f"profile {profile.name}: no tpch extension (run bench/setup); generating "
+                f"lineitem at scale factor {profile.scale_factor} with bench/data.py")
+            tables[LINEITEM] = data.generate_lineitem(profile.scale_factor)
+            duck.register("lineitem_arrow", tables[LINEITEM])
+            duck.execute(f"CREATE TABLE {LINEITEM} AS SELECT * FROM lineitem_arrow")
+            duck.unregister("lineitem_arrow")
+            meta["data"] = "lineitem only, bench/data.py's deterministic generator"
+        table = data.rechunk(tables[LINEITEM], BATCH_BYTES)
         meta["lineitem"] = {"rows": table.num_rows, "arrow_bytes": table.nbytes}
         ipc_file = workdir / "lineitem.arrow"
         with pa.OSFile(str(ipc_file), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
             w.write_table(table)
 
         ctx = Context(profile, workdir, servers.private_quiver_binary(workdir),
-                      workdir / "bench.duckdb", table, Results(profile.name, meta))
+                      workdir / "bench.duckdb", table, Results(profile.name, meta),
+                      duck=duck, tpch=len(tables) > 1)
         ctx.quiver = servers.start_quiver(ctx.binary, workdir, ctx.database,
                                           config_text=QUIVER_CONFIG)
         ctx.pyflight = servers.start_pyflight(workdir, ipc_file)
         log(f"servers up: quiver {ctx.quiver.uri}, pyarrow.flight {ctx.pyflight.uri}")
-
-        # The same rows everywhere: loaded into Quiver by DoPut, into the in-process baseline
-        # (a DuckDB file, like Quiver's) from the same Arrow table.
         client = ctx.quiver.client()
-        ops.put_table(client, ops.call_options(client, authenticate=True), LINEITEM, table)
+        options = ops.call_options(client, authenticate=True)
+        for name, arrow_table in tables.items():
+            ops.put_table(client, options, name, table if name == LINEITEM else arrow_table)
         client.close()
-        ctx.duck = duckdb.connect(str(workdir / "baseline.duckdb"))
-        ctx.duck.register("lineitem_arrow", table)
-        ctx.duck.execute(f"CREATE TABLE {LINEITEM} AS SELECT * FROM lineitem_arrow")
-        ctx.duck.unregister("lineitem_arrow")
+        del tables
 
         for name, case in (("1+2 large result / transport", cases_large),
                            ("3 ingest", cases_ingest), ("4 small queries", cases_small),
-                           ("Flight SQL probe and skipped cases", cases_flight_sql)):
+                           ("4 small queries via ADBC vs arrow-go SQLite", cases_adbc_small),
+                           ("5 TPC-H via ADBC", cases_tpch),
+                           ("7 CloudQuery destination", cases_cloudquery)):
             log(f"case {name}")
-            case.run(ctx)
+            try:
+                case.run(ctx)
+            except Exception as error:  # one failing case must not lose the others' results
+                traceback.print_exc()
+                ctx.results.skip(name, "(whole case)", f"failed: {str(error).splitlines()[0][:200]}")
         # Case 6 starts its own servers on the same database file, which only one process
         # may open: stop the shared one first.
         ctx.quiver.stop()

@@ -12,6 +12,10 @@ import pyarrow.flight as flight
 
 REPO = Path(__file__).resolve().parents[1]
 LISTENING = re.compile(r"Arrow Flight server listening on grpc://127\.0\.0\.1:(\d+)")
+# The arrow-go example prints "Starting SQLite Flight SQL Server on 127.0.0.1:<port> ...".
+SQLITE_LISTENING = re.compile(r"Flight SQL Server on 127\.0\.0\.1:(\d+)")
+# Built by bench/setup (make bench / bench-quick) from bench/go: arrow-go v18.8.0's example.
+SQLITE_SERVER = REPO / ".deps" / "bench" / "sqlite_flightsql_server"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0  # Quiver checkpoints the database on SIGTERM; give it time
 
@@ -19,8 +23,9 @@ STOP_TIMEOUT_S = 30.0  # Quiver checkpoints the database on SIGTERM; give it tim
 class ServerProcess:
     """A server process: start, wait for the 'listening' log line, read its memory, stop."""
 
-    def __init__(self, name: str, args: list, workdir: Path):
+    def __init__(self, name: str, args: list, workdir: Path, listening=LISTENING):
         self.name = name
+        self._listening = listening
         self.log_path = workdir / f"{name}.log"
         # A QUIVER_* variable in the caller's environment must not change what is measured.
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUIVER_")}
@@ -41,7 +46,7 @@ class ServerProcess:
     def _wait_for_port(self) -> int:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            match = LISTENING.search(self.log_path.read_text())
+            match = self._listening.search(self.log_path.read_text())
             if match:
                 return int(match.group(1))
             if self.process.poll() is not None:
@@ -89,14 +94,27 @@ class ServerProcess:
 
 
 def private_quiver_binary(workdir: Path) -> Path:
-    """A copy of build/quiver for this run, so that a rebuild in the shared tree while the
-    benchmark runs cannot swap the binary between two cases."""
+    """A copy of build/quiver (or $QUIVER_BENCH_BINARY) for this run, so that a rebuild in the
+    shared tree while the benchmark runs cannot swap the binary between two cases. The CloudQuery
+    plugin next to it (quiver-cq-arrowflight) is copied too, when it is there."""
     source = Path(os.environ.get("QUIVER_BENCH_BINARY", REPO / "build" / "quiver"))
     if not source.exists():
         raise SystemExit(f"{source} not found: run `make build` first")
     target = workdir / "quiver"
     shutil.copy2(source, target)
+    plugin = source.with_name(PLUGIN_NAME)
+    if plugin.exists():
+        shutil.copy2(plugin, workdir / PLUGIN_NAME)
     return target
+
+
+PLUGIN_NAME = "quiver-cq-arrowflight"
+
+
+def start_sqlite_server(workdir: Path) -> ServerProcess:
+    """The arrow-go SQLite Flight SQL example server (in-memory SQLite, no authentication)."""
+    return ServerProcess("sqlite-flightsql", [str(SQLITE_SERVER), "-host", "127.0.0.1",
+                                              "-port", "0"], workdir, listening=SQLITE_LISTENING)
 
 
 def start_quiver(binary: Path, workdir: Path, database: Path, name="quiver",

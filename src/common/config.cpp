@@ -158,6 +158,24 @@ arrow::Status ReadTls(const YAML::Node& node, TlsConfig* tls) {
   return arrow::Status::OK();
 }
 
+arrow::Status ReadSecurity(const YAML::Node& node, SecurityConfig* security) {
+  if (!node.IsMap()) return arrow::Status::Invalid("config key 'security' must be a mapping");
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      return arrow::Status::Invalid("config key 'security' has a key that is not a string");
+    }
+    const auto key = entry.first.as<std::string>();
+    const auto path = "security." + key;
+    std::optional<bool>* target = key == "allow_file_access" ? &security->allow_file_access
+                                  : key == "allow_attach"    ? &security->allow_attach
+                                  : key == "allow_extensions" ? &security->allow_extensions
+                                                              : nullptr;
+    if (target == nullptr) return arrow::Status::Invalid("unknown config key '", path, "'");
+    ARROW_ASSIGN_OR_RAISE(*target, ReadScalar<bool>(entry.second, path));
+  }
+  return arrow::Status::OK();
+}
+
 }  // namespace
 
 std::string Sha256Hex(const std::string& text) {
@@ -232,6 +250,18 @@ arrow::Status ApplyYamlText(const std::string& yaml_text, ServerConfig* config) 
       ARROW_ASSIGN_OR_RAISE(config->max_command_bytes, ReadScalar<int64_t>(value, key));
     } else if (key == "shutdown_grace_seconds") {
       ARROW_ASSIGN_OR_RAISE(config->shutdown_grace_seconds, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_concurrent_queries") {
+      ARROW_ASSIGN_OR_RAISE(config->max_concurrent_queries, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_tickets_per_user") {
+      ARROW_ASSIGN_OR_RAISE(config->max_tickets_per_user, ReadScalar<int64_t>(value, key));
+    } else if (key == "query_timeout_seconds") {
+      ARROW_ASSIGN_OR_RAISE(config->query_timeout_seconds, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_sessions") {
+      ARROW_ASSIGN_OR_RAISE(config->max_sessions, ReadScalar<int64_t>(value, key));
+    } else if (key == "max_put_bytes") {
+      ARROW_ASSIGN_OR_RAISE(config->max_put_bytes, ReadScalar<int64_t>(value, key));
+    } else if (key == "security") {
+      ARROW_RETURN_NOT_OK(ReadSecurity(value, &config->security));
     } else if (key == "users") {
       if (!value.IsSequence()) return arrow::Status::Invalid("config key 'users' must be a list");
       config->users.clear();
@@ -280,6 +310,14 @@ bool ServerConfig::ListensOnLoopbackOnly() const {
          });
 }
 
+SecurityPolicy ServerConfig::EffectiveSecurity() const {
+  SecurityPolicy policy;
+  policy.allow_file_access = security.allow_file_access.value_or(ListensOnLoopbackOnly());
+  policy.allow_attach = security.allow_attach.value_or(policy.allow_file_access);
+  policy.allow_extensions = security.allow_extensions.value_or(policy.allow_file_access);
+  return policy;
+}
+
 arrow::Status ServerConfig::Validate() const {
   if (port < 0 || port > 65535) return arrow::Status::Invalid("port must be in 0..65535");
   if (host.empty()) return arrow::Status::Invalid("host must not be empty");
@@ -316,6 +354,15 @@ arrow::Status ServerConfig::Validate() const {
   if (max_command_bytes < 1024) return arrow::Status::Invalid("max_command_bytes must be >= 1024");
   if (shutdown_grace_seconds < 0) {
     return arrow::Status::Invalid("shutdown_grace_seconds must be >= 0");
+  }
+  // Limits: 0 means unlimited, negative values are mistakes.
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"max_concurrent_queries", max_concurrent_queries},
+        {"max_tickets_per_user", max_tickets_per_user},
+        {"query_timeout_seconds", query_timeout_seconds},
+        {"max_sessions", max_sessions},
+        {"max_put_bytes", max_put_bytes}}) {
+    if (value < 0) return arrow::Status::Invalid(name, " must be >= 0 (0 = unlimited)");
   }
   for (size_t i = 0; i < users.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
@@ -390,6 +437,14 @@ std::string ServerConfig::Describe() const {
     out << (i ? "," : "") << flight_connections[i].name << "=" << flight_connections[i].location;
   }
   out << "]";
+  out << " max_concurrent_queries=" << max_concurrent_queries
+      << " max_tickets_per_user=" << max_tickets_per_user
+      << " query_timeout_seconds=" << query_timeout_seconds << " max_sessions=" << max_sessions
+      << " max_put_bytes=" << max_put_bytes;
+  const SecurityPolicy policy = EffectiveSecurity();
+  out << " security=[allow_file_access=" << (policy.allow_file_access ? "true" : "false")
+      << ",allow_attach=" << (policy.allow_attach ? "true" : "false")
+      << ",allow_extensions=" << (policy.allow_extensions ? "true" : "false") << "]";
   return out.str();
 }
 

@@ -6,6 +6,7 @@
 #include <arrow/status.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,24 @@ struct TlsConfig {
   std::string cert_file;       // PEM certificate chain
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // PEM CA bundle: when set, clients must present a certificate
+};
+
+// What SQL may reach outside the database, resolved (see ServerConfig::EffectiveSecurity()).
+struct SecurityPolicy {
+  // Files of the server: read_csv() and friends, COPY, EXPORT/IMPORT DATABASE, ATTACH of files,
+  // INSTALL, profiling and log output (DuckDB's enable_external_access).
+  bool allow_file_access = true;
+  // ATTACH and DETACH statements (other database files, or :memory: ones).
+  bool allow_attach = true;
+  // INSTALL and LOAD, extension autoloading/autoinstalling and extension settings.
+  bool allow_extensions = true;
+};
+
+// The `security:` section. Unset values take their defaults from where the server listens.
+struct SecurityConfig {
+  std::optional<bool> allow_file_access;
+  std::optional<bool> allow_attach;
+  std::optional<bool> allow_extensions;
 };
 
 struct ServerConfig {
@@ -92,16 +111,25 @@ struct ServerConfig {
   // Seconds given to in-flight calls at shutdown before they are cancelled.
   int64_t shutdown_grace_seconds = 5;
   // Limits (0 = unlimited). Queries running at once across all users (calls beyond it wait up
-  // to a few seconds, then fail RESOURCE_EXHAUSTED); results kept as tickets per user; a query's
+  // to a few seconds, then fail UNAVAILABLE); results kept as tickets per user; a query's
   // running time before it is interrupted (DEADLINE_EXCEEDED).
   int64_t max_concurrent_queries = 0;
   int64_t max_tickets_per_user = 0;
   int64_t query_timeout_seconds = 0;
+  // Open sessions across all users (0 = unlimited); a new session beyond it is refused.
+  int64_t max_sessions = 0;
+  // Bytes of Arrow data (record batch buffers) one DoPut may send (0 = unlimited); a stream that
+  // goes beyond it fails and what it would have inserted is not committed.
+  int64_t max_put_bytes = 0;
+  SecurityConfig security;
   // Remote Flight services for the arrow_flight() table function.
   std::vector<FlightConnectionConfig> flight_connections;
 
   // True when the host is a loopback address (127.0.0.0/8, ::1 or localhost).
   bool ListensOnLoopbackOnly() const;
+  // `security` with its defaults filled in: file access when listening on loopback only;
+  // ATTACH and extensions when file access is allowed.
+  SecurityPolicy EffectiveSecurity() const;
   // Checks cross-field rules (ranges, anonymous access on public hosts).
   arrow::Status Validate() const;
   // One line for the start-up log; never contains secrets.

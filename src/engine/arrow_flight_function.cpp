@@ -13,6 +13,7 @@
 #include <set>
 
 #include "client/flight_reader.h"
+#include "engine/arrow_view.h"
 #include "engine/database.h"
 #include "engine/handles.h"
 #include "engine/query_stream.h"
@@ -348,6 +349,14 @@ arrow::Status ScanNext(const BindData& bind, ScanState& state, PartScan& scan,
     if (scan.stream != nullptr) {
       ARROW_RETURN_NOT_OK(scan.stream->ReadNext(&scan.batch));
       if (scan.batch == nullptr) scan.stream.reset();
+      // The remote service's arrays are checked before DuckDB converts them.
+      if (scan.batch != nullptr) {
+        auto valid = ValidateReceivedBatch(*scan.batch);
+        if (!valid.ok()) {
+          scan.batch.reset();
+          return valid;
+        }
+      }
       continue;
     }
     const size_t part = state.next_part.fetch_add(1);

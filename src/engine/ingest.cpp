@@ -10,6 +10,7 @@
 #include <cctype>
 
 #include "common/sql_text.h"
+#include "engine/arrow_view.h"
 #include "engine/catalog.h"
 
 namespace quiver::engine {
@@ -27,6 +28,25 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+// Remembers the first error of a stream. DuckDB reports it reworded inside its own error;
+// the statement's caller gets it as it was (a stream over max_put_bytes stays Invalid).
+class ErrorKeepingReader : public arrow::RecordBatchReader {
+ public:
+  explicit ErrorKeepingReader(std::shared_ptr<arrow::RecordBatchReader> source)
+      : source_(std::move(source)) {}
+  std::shared_ptr<arrow::Schema> schema() const override { return source_->schema(); }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    auto status = source_->ReadNext(batch);
+    if (!status.ok() && error_.ok()) error_ = status;
+    return status;
+  }
+  const arrow::Status& error() const { return error_; }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> source_;
+  arrow::Status error_;
+};
+
 // DuckDB reads the stream through a temporary view; the view and the exported stream are
 // released when this goes out of scope, whatever happened.
 class StreamView {
@@ -39,7 +59,9 @@ class StreamView {
   }
 
   arrow::Status Register(std::shared_ptr<arrow::RecordBatchReader> reader) {
-    ARROW_RETURN_NOT_OK(arrow::ExportRecordBatchReader(std::move(reader), &stream_));
+    // The batches come from clients: DuckDB must only ever see fully validated ones.
+    reader_ = std::make_shared<ErrorKeepingReader>(ValidatingReader(std::move(reader)));
+    ARROW_RETURN_NOT_OK(ExportForDuckDb(reader_, &stream_));
     if (duckdb_arrow_scan(connection_.handle(), name_.c_str(),
                           reinterpret_cast<duckdb_arrow_stream>(&stream_)) == DuckDBError) {
       return arrow::Status::ExecutionError("cannot read the Arrow stream");
@@ -48,10 +70,16 @@ class StreamView {
     return arrow::Status::OK();
   }
   const std::string& name() const { return name_; }
+  // The statement's result, or the stream's own error when the statement failed because of it.
+  arrow::Result<int64_t> Outcome(arrow::Result<int64_t> statement) const {
+    if (!statement.ok() && reader_ && !reader_->error().ok()) return reader_->error();
+    return statement;
+  }
 
  private:
   Connection& connection_;
   std::string name_;
+  std::shared_ptr<ErrorKeepingReader> reader_;
   struct ArrowArrayStream stream_ {};
   bool registered_ = false;
 };
@@ -153,7 +181,8 @@ arrow::Result<int64_t> Ingest(Connection& connection, const IngestTarget& target
     ARROW_RETURN_NOT_OK(view.Register(std::move(reader)));
     const std::string create = std::string(exists ? "CREATE OR REPLACE " : "CREATE ") +
                                (target.temporary ? "TEMP TABLE " : "TABLE ");
-    return CreateTableAs(connection, create + table + " AS SELECT * FROM " + view.name());
+    return view.Outcome(
+        CreateTableAs(connection, create + table + " AS SELECT * FROM " + view.name()));
   }
   ARROW_ASSIGN_OR_RAISE(auto table_schema, connection.Describe("SELECT * FROM " + table));
   ARROW_ASSIGN_OR_RAISE(auto columns, MatchColumns(*table_schema, *reader->schema(), target));
@@ -165,8 +194,8 @@ arrow::Result<int64_t> Ingest(Connection& connection, const IngestTarget& target
   }
   ARROW_RETURN_NOT_OK(view.Register(
       std::make_shared<ProjectingReader>(std::move(reader), std::move(stream_indices))));
-  return connection.Execute("INSERT INTO " + table + " (" + insert_columns + ") SELECT * FROM " +
-                            view.name());
+  return view.Outcome(connection.Execute("INSERT INTO " + table + " (" + insert_columns +
+                                         ") SELECT * FROM " + view.name()));
 }
 
 }  // namespace quiver::engine

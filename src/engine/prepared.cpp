@@ -6,6 +6,7 @@
 #include <arrow/util/decimal.h>
 #include <arrow/util/float16.h>
 
+#include "engine/arrow_view.h"
 #include "engine/query_stream.h"
 
 namespace quiver::engine {
@@ -239,6 +240,8 @@ arrow::Status PreparedQuery::Bind(const arrow::RecordBatch& parameters, int64_t 
   if (row < 0 || row >= parameters.num_rows()) {
     return arrow::Status::Invalid("No parameter row ", row);
   }
+  // Parameters are client data: the row's values are validated before they are read.
+  ARROW_RETURN_NOT_OK(ValidateReceivedBatch(*parameters.Slice(row, 1)));
   duckdb_prepared_statement handle = statement_->get();
   duckdb_clear_bindings(handle);
   for (int i = 0; i < parameters.num_columns(); ++i) {

@@ -11,7 +11,9 @@ namespace quiver::engine {
 
 arrow::Result<SqlStatements> SqlStatements::Parse(duckdb_connection connection,
                                                   const std::string& sql) {
-  // Every SQL text passes here: the four-argument form of arrow_flight() is a macro (see there).
+  // Every SQL text passes here, so this is where the security policy reads it (database.h).
+  if (auto policy = Database::SecurityOf(connection)) ARROW_RETURN_NOT_OK(CheckSqlText(*policy, sql));
+  // The four-argument form of arrow_flight() is a macro (see there).
   DefineArrowFlightMacro(connection, sql);
   SqlStatements statements;
   statements.connection_ = connection;
@@ -29,9 +31,10 @@ arrow::Result<PreparedStatement> SqlStatements::Prepare(idx_t index) const {
   PreparedStatement prepared;
   if (duckdb_prepare_extracted_statement(connection_, extracted_.get(), index, prepared.out()) ==
       DuckDBError) {
-    const char* error = duckdb_prepare_error(prepared.get());
-    return arrow::Status::ExecutionError(error ? error : "cannot prepare statement");
+    return PrepareError(connection_, duckdb_prepare_error(prepared.get()));
   }
+  // security.allow_attach / allow_extensions refuse some kinds of statements (database.h).
+  ARROW_RETURN_NOT_OK(CheckPreparedStatement(connection_, prepared.get()));
   return prepared;
 }
 

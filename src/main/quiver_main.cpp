@@ -1,6 +1,7 @@
 // `quiver`: the command-line entry point. `quiver serve` runs the Flight SQL server; `quiver sql`,
 // `put`, `get`, `tables` and `schema` are a client for any Flight SQL server (src/client/).
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "client/cli.h"
 #include "common/config.h"
@@ -39,6 +41,14 @@ struct ServeFlags {
   std::optional<std::string> tls_cert_file;
   std::optional<std::string> tls_key_file;
   std::optional<std::string> tls_client_ca_file;
+  std::optional<int64_t> max_concurrent_queries;
+  std::optional<int64_t> max_tickets_per_user;
+  std::optional<int64_t> query_timeout_seconds;
+  std::optional<int64_t> max_sessions;
+  std::optional<int64_t> max_put_bytes;
+  std::optional<bool> security_allow_file_access;
+  std::optional<bool> security_allow_attach;
+  std::optional<bool> security_allow_extensions;
   std::optional<std::string> log_level;
 };
 
@@ -104,12 +114,33 @@ void AddServeFlags(CLI::App* serve, ServeFlags* flags) {
   AddSetting(serve, "tls-key-file", &flags->tls_key_file, "PEM private key for TLS");
   AddSetting(serve, "tls-client-ca-file", &flags->tls_client_ca_file,
              "PEM CA bundle: clients must present a certificate it signed (mutual TLS)");
+  AddSetting(serve, "max-concurrent-queries", &flags->max_concurrent_queries,
+             "Queries running at once across all users; 0 = no limit (default 0)");
+  AddSetting(serve, "max-tickets-per-user", &flags->max_tickets_per_user,
+             "Results kept as tickets per user; 0 = no limit (default 0)");
+  AddSetting(serve, "query-timeout-seconds", &flags->query_timeout_seconds,
+             "Seconds a query may run before it is interrupted; 0 = none (default 0)");
+  AddSetting(serve, "max-sessions", &flags->max_sessions,
+             "Open sessions across all users; 0 = no limit (default 0)");
+  AddSetting(serve, "max-put-bytes", &flags->max_put_bytes,
+             "Bytes of Arrow data one DoPut may send; 0 = no limit (default 0)");
+  AddSetting(serve, "security-allow-file-access", &flags->security_allow_file_access,
+             "Let SQL read and write server files (default: true on loopback only)");
+  AddSetting(serve, "security-allow-attach", &flags->security_allow_attach,
+             "Allow ATTACH and DETACH (default: security.allow_file_access)");
+  AddSetting(serve, "security-allow-extensions", &flags->security_allow_extensions,
+             "Allow INSTALL, LOAD and extension autoloading (default: security.allow_file_access)");
   serve->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
       ->envname("QUIVER_LOG_LEVEL");
 }
 
 template <typename T>
 void Override(const std::optional<T>& flag, T* value) {
+  if (flag) *value = *flag;
+}
+
+template <typename T>
+void Override(const std::optional<T>& flag, std::optional<T>* value) {
   if (flag) *value = *flag;
 }
 
@@ -143,7 +174,14 @@ int Serve(const ServeFlags& flags) {
   Override(flags.tls_cert_file, &config.tls.cert_file);
   Override(flags.tls_key_file, &config.tls.key_file);
   Override(flags.tls_client_ca_file, &config.tls.client_ca_file);
-
+  Override(flags.max_concurrent_queries, &config.max_concurrent_queries);
+  Override(flags.max_tickets_per_user, &config.max_tickets_per_user);
+  Override(flags.query_timeout_seconds, &config.query_timeout_seconds);
+  Override(flags.max_sessions, &config.max_sessions);
+  Override(flags.max_put_bytes, &config.max_put_bytes);
+  Override(flags.security_allow_file_access, &config.security.allow_file_access);
+  Override(flags.security_allow_attach, &config.security.allow_attach);
+  Override(flags.security_allow_extensions, &config.security.allow_extensions);
   auto status = quiver::server::RunServer(config);
   if (!status.ok()) {
     spdlog::error("{}", status.message());
@@ -154,7 +192,32 @@ int Serve(const ServeFlags& flags) {
 
 }  // namespace
 
+namespace {
+
+// Arrow's default memory pool in the pyarrow wheel is mimalloc, which returns freed pages to the
+// kernel 10 ms after they are freed. A GetFlightInfo result (up to gigabytes) always outlives that,
+// so every large GetFlightInfo faulted in and zero-filled fresh memory: 2-3x its CPU cost
+// (docs/performance.md, "Where the time goes"). Keep freed pages for 30 s instead (an idle server
+// still gives them back). mimalloc reads its options when libarrow is loaded, before main() runs,
+// so setting the variable here is too late for this process: set it and execute again, once (the
+// re-executed process finds it set). Only for `serve` (client commands are short-lived and would
+// pay the second start-up, ~80 ms); an explicit value in the environment, even empty, wins; if
+// the exec fails, run on without it. The pid stays the same.
+constexpr const char* kMimallocPurgeDelay = "MIMALLOC_PURGE_DELAY";
+constexpr const char* kMimallocPurgeDelayMs = "30000";
+
+void ReexecServeWithMimallocPurgeDelay(int argc, char** argv) {
+  if (std::getenv(kMimallocPurgeDelay) != nullptr || argc < 2 || argv[0] == nullptr) return;
+  bool serve = false;
+  for (int i = 1; i < argc; ++i) serve = serve || std::string_view(argv[i]) == "serve";
+  if (!serve || setenv(kMimallocPurgeDelay, kMimallocPurgeDelayMs, /*overwrite=*/0) != 0) return;
+  execv("/proc/self/exe", argv);  // returns only on failure
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  ReexecServeWithMimallocPurgeDelay(argc, argv);
   CLI::App app{"Quiver: an Arrow Flight SQL server on DuckDB"};
   app.require_subcommand(1);
   ServeFlags serve_flags;

@@ -318,7 +318,7 @@ arrow::Status FlightService::Put(const flight::ServerCallContext& context,
   engine::IngestTarget target{load.table_path, load.columns, load.create_if_missing};
   ARROW_ASSIGN_OR_RAISE(
       auto rows, engine::Ingest(*connection, target,
-                                std::make_shared<protocol::PutStreamReader>(reader, schema)));
+                                std::make_shared<protocol::PutStreamReader>(reader, schema, config_.max_put_bytes)));
   spdlog::debug("DoPut by '{}' wrote {} rows", auth::CallUser(context), rows);
   return arrow::Status::OK();
 }

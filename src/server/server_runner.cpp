@@ -34,7 +34,8 @@ arrow::Status RunServer(const ServerConfig& config) {
 
   ARROW_ASSIGN_OR_RAISE(
       auto database,
-      engine::Database::Open(config.database, {.flight_connections = config.flight_connections}));
+      engine::Database::Open(config.database, {.flight_connections = config.flight_connections,
+                                               .security = config.EffectiveSecurity()}));
   static SystemClock clock;
   auto users = std::make_shared<auth::UserStore>(config.users);
   auto tokens = std::make_shared<auth::TokenStore>(
@@ -52,7 +53,7 @@ arrow::Status RunServer(const ServerConfig& config) {
                                   std::make_shared<auth::AuthMiddlewareFactory>(users, tokens));
   auto sessions = std::make_shared<session::SessionStore>(
       database, clock, std::chrono::seconds(config.default_session_timeout),
-      std::chrono::seconds(config.max_session_timeout));
+      std::chrono::seconds(config.max_session_timeout), config.max_sessions);
   // After authentication: sessions belong to the authenticated user.
   options.middleware.emplace_back(
       session::SessionMiddleware::kName,
@@ -84,6 +85,8 @@ arrow::Status RunServer(const ServerConfig& config) {
   ARROW_RETURN_NOT_OK(service->Wait());
   signal_waiter.join();
   service.reset();
+  // Open transactions of sessions roll back now; a checkpoint cannot run beside them.
+  sessions->CloseAll();
 
   ARROW_RETURN_NOT_OK(database->Checkpoint());
   spdlog::info("database {} checkpointed; bye", config.database);

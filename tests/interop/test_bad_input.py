@@ -29,7 +29,6 @@ def get_info(client, options, descriptor):
         (flight.FlightDescriptor.for_path("missing_table"), flight.FlightServerError, "does not exist"),
         (flight.FlightDescriptor.for_command("SELECT 1 FORMAT JSON"), flight.FlightServerError,
          r"Invalid format, only 'Arrow' format is supported \(got JSON\)"),
-        (flight.FlightDescriptor.for_command("~POLL-123"), pa.ArrowInvalid, "cannot be called with a flight descriptor returned by method PollFlightInfo"),
         (flight.FlightDescriptor.for_command(wire.any_message("arrow.flight.protocol.sql.CommandStatementSubstraitPlan")),
          pa.ArrowNotImplementedError, "Command is not implemented"),
     ],

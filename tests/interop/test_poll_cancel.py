@@ -165,6 +165,12 @@ def test_poll_descriptor_errors(server, caller):
     assert rpc_error.value.code() == grpc.StatusCode.NOT_FOUND
     assert "Poll descriptor '~POLL-00000000-0000-4000-8000-000000000000' not found" in (
         rpc_error.value.details())
+    with pytest.raises(pa.ArrowKeyError, match="Poll descriptor '~POLL-123' not found"):
+        caller.client.get_schema(flight.FlightDescriptor.for_command(b"~POLL-123"),
+                                 caller.options)
+    with pytest.raises(pa.ArrowInvalid, match="cannot be called with a flight descriptor"):
+        caller.client.get_flight_info(flight.FlightDescriptor.for_command(b"~POLL-123"),
+                                      caller.options)
     with pytest.raises(grpc.RpcError) as rpc_error:
         caller.poll_sql("SELEC nonsense")
     assert rpc_error.value.code() in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INVALID_ARGUMENT)

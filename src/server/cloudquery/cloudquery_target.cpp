@@ -25,6 +25,7 @@
 #include "server/auth/auth_middleware.h"
 #include "server/cloudquery/cq_schema.h"
 #include "server/cloudquery/type_mapping.h"
+#include "server/protocol/put_stream.h"
 #include "server/results/flight_info_builder.h"
 
 namespace quiver::cloudquery {
@@ -107,6 +108,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadRecordIpc(const std::stri
   std::shared_ptr<arrow::RecordBatch> batch;
   ARROW_RETURN_NOT_OK((*reader)->ReadNext(&batch));
   if (batch == nullptr) return arrow::Status::Invalid("the Arrow record holds no record batch");
+  ARROW_RETURN_NOT_OK(engine::ValidateReceivedBatch(*batch));
   return batch;
 }
 
@@ -665,6 +667,9 @@ arrow::Status CloudQueryTarget::DoPut(const flight::ServerCallContext& context,
   ARROW_RETURN_NOT_OK(
       writer.WriteMetadata(*arrow::Buffer::FromString("{\"cloudquery_acks\":true}")));
   BatchQueue queue;
+  // Batches are committed as they arrive: past max_put_bytes the stream stops, and what was
+  // acknowledged stays.
+  protocol::PutByteBudget budget(config_.max_put_bytes);
   std::thread reading([&] {
     while (true) {
       auto chunk = reader.Next();
@@ -673,6 +678,11 @@ arrow::Status CloudQueryTarget::DoPut(const flight::ServerCallContext& context,
         if (chunk->app_metadata != nullptr) continue;
         return queue.Finish(arrow::Status::OK());
       }
+      // Client data: fully validated before anything (ToStorage, DuckDB) reads its arrays.
+      if (auto valid = engine::ValidateReceivedBatch(*chunk->data); !valid.ok()) {
+        return queue.Finish(valid);
+      }
+      if (auto within = budget.Add(*chunk->data); !within.ok()) return queue.Finish(within);
       queue.Push(std::move(chunk->data));
     }
   });

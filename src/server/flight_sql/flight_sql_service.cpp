@@ -414,7 +414,7 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
       ARROW_ASSIGN_OR_RAISE(auto schema, reader.GetSchema());
       engine::IngestTarget target{insert->table_path, insert->columns};
       ARROW_ASSIGN_OR_RAISE(rows, engine::Ingest(*call.connection, target,
-                                                 std::make_shared<protocol::PutStreamReader>(reader, schema)));
+                                                 std::make_shared<protocol::PutStreamReader>(reader, schema, config_.max_put_bytes)));
     } else {
       ARROW_ASSIGN_OR_RAISE(auto sql, sql::StripArrowFormat(update.query()));
       ARROW_ASSIGN_OR_RAISE(rows, call.connection->Execute(sql));
@@ -435,7 +435,7 @@ arrow::Status FlightSqlService::DoPut(const flight::ServerCallContext& context,
     }
     ARROW_ASSIGN_OR_RAISE(auto schema, reader.GetSchema());
     ARROW_ASSIGN_OR_RAISE(auto rows, engine::Ingest(*call.connection, target,
-                                                    std::make_shared<protocol::PutStreamReader>(reader, schema)));
+                                                    std::make_shared<protocol::PutStreamReader>(reader, schema, config_.max_put_bytes)));
     return WriteUpdateResult(writer, rows);
   }
   if (command.Is<proto::CommandPreparedStatementQuery>()) {

@@ -40,7 +40,7 @@ constexpr int32_t kSubcodeDate = 1, kSubcodeTime = 2, kSubcodeTimestamp = 3,
                   kSubcodeTimeWithTimezone = 4, kSubcodeTimestampWithTimezone = 5,
                   kSubcodeDayToSecond = 10;
 
-constexpr int32_t kSearchableBasic = 2;  // comparisons, no LIKE
+[[maybe_unused]] constexpr int32_t kSearchableBasic = 2;  // comparisons, no LIKE (the default)
 constexpr int32_t kSearchableFull = 3;   // LIKE as well
 constexpr int32_t kNullable = 1;         // every DuckDB type accepts NULL
 

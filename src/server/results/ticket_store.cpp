@@ -5,6 +5,7 @@
 #include <arrow/ipc/reader.h>
 #include <arrow/ipc/writer.h>
 #include <spdlog/spdlog.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,6 +49,26 @@ namespace {
 // How often the sweeper purges expired tickets, in real time whatever the store's clock.
 constexpr auto kSweepInterval = std::chrono::seconds(1);
 
+// Spill directories left behind by Quiver processes that no longer exist (killed, so they could
+// not clean up): their tickets died with them.
+void RemoveOrphanedSpillDirectories(const std::string& parent) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(parent, error)) {
+    const std::string name = entry.path().filename().string();
+    constexpr std::string_view kPrefix = "quiver-spill-";
+    if (name.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+    const size_t dash = name.find('-', kPrefix.size());
+    if (dash == std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::atoll(name.substr(kPrefix.size(), dash).c_str()));
+    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    if (fs::remove_all(entry.path(), ignored) > 0) {
+      spdlog::info("removed spill directory {} of a Quiver process that is gone",
+                   entry.path().string());
+    }
+  }
+}
+
 arrow::Result<std::string> CreateSpillDirectory(const std::string& configured_parent) {
   std::string parent = configured_parent;
   std::string what = "spill_directory '" + parent + "'";
@@ -59,6 +80,7 @@ arrow::Result<std::string> CreateSpillDirectory(const std::string& configured_pa
   std::error_code error;
   fs::create_directories(parent, error);
   if (error) return arrow::Status::IOError("cannot create ", what, ": ", error.message());
+  RemoveOrphanedSpillDirectories(parent);
   // mkdtemp picks a name no other process uses and makes the directory private to this user:
   // spill files hold query results.
   std::string path =

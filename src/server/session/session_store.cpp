@@ -1,5 +1,7 @@
 #include "server/session/session_store.h"
 
+#include <arrow/flight/types.h>
+
 namespace quiver::session {
 
 arrow::Result<std::shared_ptr<Session>> SessionStore::Acquire(
@@ -24,6 +26,7 @@ arrow::Result<std::shared_ptr<Session>> SessionStore::Acquire(
     return it->second;
   }
   if (must_exist) return arrow::Status::Invalid("Session ", id, " not found");
+  ARROW_RETURN_NOT_OK(CheckRoomLocked());
   lock.unlock();
   ARROW_ASSIGN_OR_RAISE(auto connection, database_->Connect());
   auto session = std::make_shared<Session>();
@@ -34,8 +37,22 @@ arrow::Result<std::shared_ptr<Session>> SessionStore::Acquire(
   session->last_used = now;
   lock.lock();
   // Another call may have created it meanwhile: keep the first one.
-  auto [inserted, created] = sessions_.emplace(Key{user, id}, session);
-  return inserted->second;
+  if (auto existing = sessions_.find({user, id}); existing != sessions_.end()) {
+    return existing->second;
+  }
+  ARROW_RETURN_NOT_OK(CheckRoomLocked());
+  sessions_.emplace(Key{user, id}, session);
+  return session;
+}
+
+arrow::Status SessionStore::CheckRoomLocked() const {
+  if (max_sessions_ <= 0 || static_cast<int64_t>(sessions_.size()) < max_sessions_) {
+    return arrow::Status::OK();
+  }
+  return arrow::flight::MakeFlightError(
+      arrow::flight::FlightStatusCode::Unavailable,
+      "Too many open sessions (max_sessions = " + std::to_string(max_sessions_) +
+          "); close a session or wait until one expires");
 }
 
 bool SessionStore::Close(const std::string& user, const std::string& id) {
@@ -45,6 +62,16 @@ bool SessionStore::Close(const std::string& user, const std::string& id) {
   it->second->closed = true;
   sessions_.erase(it);
   return true;
+}
+
+void SessionStore::CloseAll() {
+  std::map<Key, std::shared_ptr<Session>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.swap(sessions_);
+  }
+  // The connections close here, outside the lock, unless a call still holds one.
+  for (auto& [key, session] : closing) session->closed = true;
 }
 
 size_t SessionStore::size() {

@@ -505,5 +505,89 @@ TEST(FlightConnectionsTest, DescribeShowsLocationsButNoCredentials) {
   EXPECT_FALSE(Contains(text, "etl")) << text;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Limits and security
+
+TEST(LimitsTest, KeysAreReadAndNegativeValuesNameTheKey) {
+  ServerConfig config;
+  const std::string yaml = R"(
+max_concurrent_queries: 4
+max_tickets_per_user: 50
+query_timeout_seconds: 30
+max_sessions: 200
+max_put_bytes: 1048576
+)";
+  ASSERT_TRUE(ApplyYamlText(yaml, &config).ok());
+  EXPECT_EQ(config.max_concurrent_queries, 4);
+  EXPECT_EQ(config.max_tickets_per_user, 50);
+  EXPECT_EQ(config.query_timeout_seconds, 30);
+  EXPECT_EQ(config.max_sessions, 200);
+  EXPECT_EQ(config.max_put_bytes, 1048576);
+  EXPECT_TRUE(config.Validate().ok());
+  for (const char* key : {"max_concurrent_queries", "max_tickets_per_user",
+                          "query_timeout_seconds", "max_sessions", "max_put_bytes"}) {
+    ServerConfig bad;
+    ASSERT_TRUE(ApplyYamlText(std::string(key) + ": -1\n", &bad).ok()) << key;
+    auto status = bad.Validate();
+    ASSERT_TRUE(status.IsInvalid()) << key;
+    EXPECT_TRUE(Contains(status.message(), key)) << status.message();
+    ServerConfig zero;
+    ASSERT_TRUE(ApplyYamlText(std::string(key) + ": 0\n", &zero).ok()) << key;
+    EXPECT_TRUE(zero.Validate().ok()) << key;
+  }
+  auto status = ApplyYamlText("max_sessions: lots\n", &config);
+  ASSERT_TRUE(status.IsInvalid());
+  EXPECT_TRUE(Contains(status.message(), "max_sessions")) << status.message();
+}
+
+TEST(SecurityConfigTest, DefaultsFollowTheListeningAddress) {
+  ServerConfig config;
+  auto policy = config.EffectiveSecurity();
+  EXPECT_TRUE(policy.allow_file_access);
+  EXPECT_TRUE(policy.allow_attach);
+  EXPECT_TRUE(policy.allow_extensions);
+  config.host = "0.0.0.0";
+  policy = config.EffectiveSecurity();
+  EXPECT_FALSE(policy.allow_file_access);
+  EXPECT_FALSE(policy.allow_attach);
+  EXPECT_FALSE(policy.allow_extensions);
+  // ATTACH and extensions follow allow_file_access unless set.
+  config.security.allow_file_access = true;
+  policy = config.EffectiveSecurity();
+  EXPECT_TRUE(policy.allow_attach);
+  EXPECT_TRUE(policy.allow_extensions);
+  config.host = "127.0.0.1";
+  config.security = {};
+  config.security.allow_file_access = false;
+  config.security.allow_extensions = true;
+  policy = config.EffectiveSecurity();
+  EXPECT_FALSE(policy.allow_file_access);
+  EXPECT_FALSE(policy.allow_attach);
+  EXPECT_TRUE(policy.allow_extensions);
+}
+
+TEST(SecurityConfigTest, YamlSectionAndErrors) {
+  ServerConfig config;
+  ASSERT_TRUE(ApplyYamlText("host: 0.0.0.0\nsecurity:\n  allow_file_access: true\n"
+                            "  allow_attach: false\n",
+                            &config)
+                  .ok());
+  const auto policy = config.EffectiveSecurity();
+  EXPECT_TRUE(policy.allow_file_access);
+  EXPECT_FALSE(policy.allow_attach);
+  EXPECT_TRUE(policy.allow_extensions);
+  EXPECT_TRUE(Contains(config.Describe(), "allow_attach=false")) << config.Describe();
+
+  auto status = ApplyYamlText("security:\n  allow_everything: true\n", &config);
+  ASSERT_TRUE(status.IsInvalid());
+  EXPECT_TRUE(Contains(status.message(), "security.allow_everything")) << status.message();
+  status = ApplyYamlText("security:\n  allow_attach: maybe\n", &config);
+  ASSERT_TRUE(status.IsInvalid());
+  EXPECT_TRUE(Contains(status.message(), "security.allow_attach")) << status.message();
+  status = ApplyYamlText("security: true\n", &config);
+  ASSERT_TRUE(status.IsInvalid());
+  EXPECT_TRUE(Contains(status.message(), "'security' must be a mapping")) << status.message();
+}
+
 }  // namespace
 }  // namespace quiver

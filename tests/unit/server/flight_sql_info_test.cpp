@@ -107,7 +107,8 @@ TEST(SqlInfoTest, SlotsThatClientsRead) {
   const auto& lists = static_cast<const arrow::ListArray&>(*convert.items());
   std::map<int32_t, std::set<int32_t>> conversions;
   for (int64_t entry = convert.value_offset(i); entry < convert.value_offset(i + 1); ++entry) {
-    const auto& targets = static_cast<const arrow::Int32Array&>(*lists.value_slice(entry));
+    const auto slice = lists.value_slice(entry);  // the reference below must not outlive it
+    const auto& targets = static_cast<const arrow::Int32Array&>(*slice);
     for (int64_t t = 0; t < targets.length(); ++t)
       conversions[keys.Value(entry)].insert(targets.Value(t));
   }
