@@ -51,11 +51,13 @@ bench-setup: bootstrap
 	@bench/setup
 
 bench: build bench-setup
-	QUIVER_BENCH_BINARY=$${QUIVER_BENCH_BINARY:-$(abspath $(BUILD_DIR)/quiver)} .venv/bin/python bench/run.py --profile full
+	QUIVER_BENCH_BINARY=$${QUIVER_BENCH_BINARY:-$(abspath $(BUILD_DIR)/quiver)} \
+	  .venv/bin/python bench/run.py --profile full
 
 # The same cases on a tenth of the data; finishes in under 3 minutes on 2 cores.
 bench-quick: build bench-setup
-	QUIVER_BENCH_BINARY=$${QUIVER_BENCH_BINARY:-$(abspath $(BUILD_DIR)/quiver)} .venv/bin/python bench/run.py --profile quick
+	QUIVER_BENCH_BINARY=$${QUIVER_BENCH_BINARY:-$(abspath $(BUILD_DIR)/quiver)} \
+	  .venv/bin/python bench/run.py --profile quick
 
 # Fuzzing (not part of `make test`): installs clang (scripts/fuzz-packages.txt), builds the
 # tests/fuzz targets with libFuzzer + ASan + UBSan in build-fuzz and runs each for FUZZ_SECONDS

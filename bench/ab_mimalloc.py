@@ -7,7 +7,8 @@ Quiver's `serve` re-executes itself with MIMALLOC_PURGE_DELAY=30000 unless the v
 default (10 ms), which turns the re-exec off; "after" runs it without. Two servers with the same
 lineitem (TPC-H dbgen, or bench/data.py without the extension), measured round by round:
 server CPU per GB and wall time of GetFlightInfo (+ DoGet of every endpoint) and of a raw-SQL
-DoGet, then the peak RSS (VmHWM) of fresh servers doing one and three GetFlightInfo + DoGet."""
+DoGet, then the peak RSS (VmHWM) of fresh servers doing one raw-SQL DoGet, one and three
+GetFlightInfo + DoGet (tickets dropped after their DoGet)."""
 import argparse
 import os
 import shutil
@@ -76,6 +77,8 @@ def peak(binary, workdir, database, purge, repeats, query):
     try:
         client = server.client()
         options = ops.call_options(client, authenticate=True)
+        if repeats == 0:
+            ops.fetch_raw_ticket(client, options, query)
         for _ in range(repeats):
             ops.fetch_flight_info(client, options, query)
         value = server.memory_kib()["VmHWM"] / 1024
@@ -131,10 +134,11 @@ def main():
                 cells.append(f"{name} {statistics.median(values):.3f} "
                               f"({min(values):.3f}-{max(values):.3f})")
             print(f"{key:24s} " + " | ".join(cells))
-        for repeats in (1, 3):
+        for repeats in (0, 1, 3):
             peaks = {name: peak(binary, workdir, workdir / f"{name}.duckdb", purge, repeats, query)
                      for name, purge in variants.items()}
-            print(f"peak RSS, {repeats} GetFlightInfo: " +
+            what = f"{repeats} GetFlightInfo" if repeats else "one raw-SQL DoGet (streaming)"
+            print(f"peak RSS, {what}: " +
                   " | ".join(f"{name} {value:,.0f} MiB" for name, value in peaks.items()))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

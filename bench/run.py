@@ -122,7 +122,8 @@ def main() -> int:
                 case.run(ctx)
             except Exception as error:  # one failing case must not lose the others' results
                 traceback.print_exc()
-                ctx.results.skip(name, "(whole case)", f"failed: {str(error).splitlines()[0][:200]}")
+                reason = str(error).splitlines()[0][:200] if str(error) else repr(error)
+                ctx.results.skip(name, "(whole case)", f"failed: {reason}")
         # Case 6 starts its own servers on the same database file, which only one process
         # may open: stop the shared one first.
         ctx.quiver.stop()
