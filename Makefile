@@ -73,8 +73,8 @@ fuzz:
 # (gcc) in build-asan; any sanitizer report fails the run (a server exiting non-zero fails its
 # test). See docs/reliability.md.
 ASAN_DIR ?= build-asan
-SANITIZER_ENV = ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+SANITIZER_ENV = ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:quarantine_size_mb=64 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 QUIVER_SANITIZED=1 \
 	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp):print_suppressions=0
 .PHONY: test-asan
 test-asan: bootstrap

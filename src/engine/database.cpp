@@ -331,8 +331,10 @@ arrow::Result<std::shared_ptr<arrow::Schema>> Connection::Describe(const std::st
   for (idx_t i = 0; i < count; ++i) {
     types[i] = LogicalType(duckdb_prepared_statement_column_logical_type(prepared, i));
     raw_types[i] = types[i].get();
+    // A copy that the caller frees.
     const char* name = duckdb_prepared_statement_column_name(prepared, i);
     names[i] = name ? name : "";
+    if (name) duckdb_free(const_cast<char*>(name));
     raw_names[i] = names[i].c_str();
   }
   ArrowOptions arrow_options;

@@ -7,6 +7,7 @@
 #include <arrow/table.h>
 
 #include "common/sql_text.h"
+#include "engine/arrow_view.h"
 #include "engine/ingest.h"
 #include "flight_sql.pb.h"
 #include "server/auth/auth_middleware.h"
@@ -56,6 +57,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> ReadParameterRows(
   while (true) {
     ARROW_ASSIGN_OR_RAISE(auto chunk, reader.Next());
     if (!chunk.data && !chunk.app_metadata) break;
+    if (chunk.data) ARROW_RETURN_NOT_OK(engine::ValidateReceivedBatch(*chunk.data));
     if (chunk.data && chunk.data->num_rows() > 0) batches.push_back(std::move(chunk.data));
   }
   if (batches.empty()) return nullptr;
