@@ -322,24 +322,7 @@ arrow::Result<std::shared_ptr<arrow::Schema>> Connection::Describe(const std::st
   if (!parsed.ok()) return AsRefusal(handle_, parsed.status());
   auto statements = std::move(parsed).ValueUnsafe();
   ARROW_ASSIGN_OR_RAISE(auto statement, statements.Prepare(statements.size() - 1));
-  duckdb_prepared_statement prepared = statement.get();
-  const idx_t count = duckdb_prepared_statement_column_count(prepared);
-  std::vector<LogicalType> types(count);
-  std::vector<duckdb_logical_type> raw_types(count);
-  std::vector<std::string> names(count);
-  std::vector<const char*> raw_names(count);
-  for (idx_t i = 0; i < count; ++i) {
-    types[i] = LogicalType(duckdb_prepared_statement_column_logical_type(prepared, i));
-    raw_types[i] = types[i].get();
-    // A copy that the caller frees.
-    const char* name = duckdb_prepared_statement_column_name(prepared, i);
-    names[i] = name ? name : "";
-    if (name) duckdb_free(const_cast<char*>(name));
-    raw_names[i] = names[i].c_str();
-  }
-  ArrowOptions arrow_options;
-  duckdb_connection_get_arrow_options(handle_, arrow_options.out());
-  return ToArrowSchema(arrow_options.get(), raw_types.data(), raw_names.data(), count);
+  return PreparedResultSchema(handle_, statement.get());
 }
 
 }  // namespace quiver::engine
